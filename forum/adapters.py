@@ -1,0 +1,23 @@
+"""Our hooks into django-allauth: what happens on verification, and 2FA rules."""
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+
+from . import services
+from .permissions import requires_mfa
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def confirm_email(self, request, email_address):
+        confirmed = super().confirm_email(request, email_address)
+        if confirmed:
+            services.welcome_email_queue(user=email_address.user)
+        return confirmed
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator):
+        """People whose role requires two factors cannot switch TOTP off."""
+        if authenticator.type == Authenticator.Type.TOTP and requires_mfa(authenticator.user):
+            return False
+        return super().can_delete_authenticator(authenticator)

@@ -1,0 +1,144 @@
+"""Forms for sign-up, terms and profiles. They validate input and call services."""
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .orcid import normalize_orcid
+from .permissions import SELF_SERVICE_ROLES
+from .selectors import terms_current
+
+ROLE_CHOICES = [(role.value, role.label) for role in SELF_SERVICE_ROLES]
+
+
+class TermsFieldsMixin(forms.Form):
+    """The three declarations everybody makes before taking part."""
+
+    accept_terms = forms.BooleanField(
+        error_messages={"required": _("You need to accept the Terms of Service to take part.")},
+    )
+    accept_guidelines = forms.BooleanField(
+        error_messages={"required": _("You need to accept the community guidelines to take part.")},
+    )
+    accept_pledge = forms.BooleanField(
+        label=_("I pledge that the work I do here serves mitigating COVID-19."),
+        error_messages={"required": _("You need to take the pledge to take part.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Labels with links are built per request, when the language is known.
+        self.fields["accept_terms"].label = format_html(
+            _('I accept the <a href="{url}" target="_blank">Terms of Service</a>.'),
+            url=reverse("forum:terms"),
+        )
+        self.fields["accept_guidelines"].label = format_html(
+            _('I will follow the <a href="{url}" target="_blank">community guidelines</a>: '
+              "be constructive and kind, and post only my own material."),
+            url=reverse("forum:guidelines"),
+        )
+
+
+class SignupForm(TermsFieldsMixin, AllauthSignupForm):
+    """Allauth's sign-up plus display name, roles and the declarations."""
+
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=80, required=False,
+        help_text=_("How others see you, e.g. “Dr. Jane Testpatient”. You can change it later."),
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("I am here to"), choices=ROLE_CHOICES, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose one or both. You can change this later in your profile."),
+    )
+
+    field_order = [
+        "email", "username", "display_name", "password1", "password2", "roles",
+        "accept_terms", "accept_guidelines", "accept_pledge",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].help_text = _(
+            "Others mention you as @username. Letters, digits and _ only; you cannot change it later."
+        )
+        self.fields["roles"].choices = [
+            ("requester", _("ask for help with data (life scientist or clinician)")),
+            ("volunteer", _("help with data analysis (data scientist or bioinformatician)")),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if terms_current() is None:
+            raise ValidationError(_("Sign-up is closed until the Terms of Service are published."))
+        return cleaned
+
+    def signup(self, request, user):
+        """Called by allauth once the user row exists, inside its sign-up flow."""
+        services.user_signup_complete(
+            user=user,
+            display_name=self.cleaned_data.get("display_name", ""),
+            roles=self.cleaned_data.get("roles", []),
+            terms_version=terms_current(),
+        )
+
+
+class TermsAcceptForm(TermsFieldsMixin):
+    pass
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label=_("Display name"), max_length=80, required=False)
+    affiliation = forms.CharField(
+        label=_("Affiliation"), max_length=200, required=False,
+        help_text=_("Your hospital, university, lab or company."),
+    )
+    orcid = forms.CharField(
+        label=_("ORCID iD"), max_length=40, required=False,
+        help_text=_("Optional. Paste your iD or its link, e.g. 0000-0002-1825-0097."),
+    )
+    bio = forms.CharField(
+        label=_("About you"), required=False, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Markdown is supported: **bold**, *italic*, [links](https://example.org)."),
+    )
+    expertise = forms.CharField(
+        label=_("Expertise"), max_length=600, required=False,
+        help_text=_("Comma-separated, e.g. genomics, imaging, epidemiology, statistics."),
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("I am here to"), choices=ROLE_CHOICES, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, actor, user, **kwargs):
+        self.actor = actor
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [
+            ("requester", _("ask for help with data (life scientist or clinician)")),
+            ("volunteer", _("help with data analysis (data scientist or bioinformatician)")),
+        ]
+        self.fields["bio"].max_length = settings.MARKDOWN_MAX_LENGTH
+
+    def clean_orcid(self):
+        value = self.cleaned_data["orcid"]
+        return normalize_orcid(value) if value else ""
+
+    def clean_expertise(self):
+        return [tag.strip() for tag in self.cleaned_data["expertise"].split(",") if tag.strip()]
+
+    def save(self):
+        """Save through the profile service; its field errors come back onto this form."""
+        try:
+            return services.profile_update(actor=self.actor, user=self.user, **self.cleaned_data)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, messages in error.message_dict.items():
+                    self.add_error(field if field in self.fields else None, messages)
+            else:
+                self.add_error(None, error)
+            return None

@@ -1,0 +1,89 @@
+"""Request-wide rules: the content security policy and steps a person must take first."""
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+from .permissions import requires_mfa
+from .selectors import terms_current
+
+# Only our own origin: no page may load anything from another host.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "style-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+
+class RequiredStepsMiddleware:
+    """Before anything else, a signed-in person accepts the current terms, and
+    a person whose role requires it sets up two-factor authentication.
+
+    Pages needed to take those steps (or to leave) stay reachable.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @cached_property
+    def _always_open_prefixes(self) -> tuple[str, ...]:
+        return (
+            "/static/",
+            reverse("healthz"),
+            reverse("account_logout"),
+            reverse("forum:terms-accept"),
+            reverse("forum:terms"),
+            reverse("forum:guidelines"),
+        )
+
+    @cached_property
+    def _mfa_setup_prefixes(self) -> tuple[str, ...]:
+        return (reverse("mfa_index"), reverse("account_reauthenticate"))
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(self._always_open_prefixes):
+            step = self._terms_step(request) or self._mfa_step(request)
+            if step is not None:
+                return step
+        return self.get_response(request)
+
+    def _terms_step(self, request):
+        terms = terms_current()
+        if terms is None or request.user.accepted_terms_version == terms.version:
+            return None
+        url = reverse("forum:terms-accept")
+        if request.method == "GET":
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(url)
+
+    def _mfa_step(self, request):
+        if request.path.startswith(self._mfa_setup_prefixes) or not requires_mfa(request.user):
+            return None
+        from allauth.mfa.models import Authenticator
+
+        if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
+            return None
+        messages.warning(
+            request,
+            _("Your role gives you access to private data, so two-factor authentication is required. "
+              "Please set it up to continue."),
+        )
+        return redirect("mfa_activate_totp")

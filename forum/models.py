@@ -1,0 +1,186 @@
+"""People, terms, and the shared space: categories, topics, posts."""
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+
+from .orcid import validate_orcid
+
+
+class User(AbstractUser):
+    """A person. Profile fields live here so a page needs no extra join for them."""
+
+    display_name = models.CharField(
+        _("display name"), max_length=80, blank=True,
+        help_text=_("How others see you, e.g. “Dr. Jane Testpatient”."),
+    )
+    affiliation = models.CharField(
+        _("affiliation"), max_length=200, blank=True,
+        help_text=_("Your hospital, university, lab or company."),
+    )
+    orcid = models.CharField(
+        _("ORCID iD"), max_length=19, blank=True, validators=[validate_orcid],
+        help_text=_("Optional. 16 characters, e.g. 0000-0002-1825-0097."),
+    )
+    bio = models.TextField(_("about you"), blank=True)
+    bio_html = models.TextField(editable=False, blank=True)
+    expertise = TaggableManager(
+        verbose_name=_("expertise"), blank=True,
+        help_text=_("Comma-separated, e.g. genomics, imaging, statistics."),
+    )
+    accepted_terms_version = models.CharField(max_length=40, blank=True, editable=False)
+    accepted_terms_at = models.DateTimeField(null=True, blank=True, editable=False)
+    welcome_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="user_email_ci_unique"
+            ),
+        ]
+        # Role capabilities; which role holds which is decided in forum/permissions.py.
+        permissions = [
+            ("post_request", _("Can post data requests")),
+            ("claim_request", _("Can claim data requests")),
+            ("moderate", _("Can moderate the forum")),
+            ("triage_anonymization", _("Can triage the anonymization channel")),
+        ]
+
+    def __str__(self):
+        return self.username
+
+    def get_absolute_url(self):
+        return reverse("forum:profile-detail", kwargs={"username": self.username})
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+class TermsVersion(models.Model):
+    """One published version of the Terms of Service, guidelines and pledge.
+
+    The newest published version is the one everybody must have accepted.
+    """
+
+    version = models.CharField(
+        _("version"), max_length=40, unique=True,
+        validators=[RegexValidator(r"^[0-9A-Za-z.\-]+$", _("Use letters, digits, dots and dashes."))],
+    )
+    published_at = models.DateTimeField(_("published at"), default=timezone.now, db_index=True)
+    summary_of_changes = models.TextField(_("summary of changes"), blank=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name = _("terms version")
+        verbose_name_plural = _("terms versions")
+
+    def __str__(self):
+        return self.version
+
+
+class TermsAcceptance(models.Model):
+    """A record that a person accepted a terms version, the guidelines and the pledge."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="terms_acceptances")
+    terms_version = models.ForeignKey(TermsVersion, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "terms_version"], name="terms_acceptance_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} accepted {self.terms_version}"
+
+
+class Category(models.Model):
+    class Security(models.TextChoices):
+        PUBLIC = "public", _("Public: everybody reads, members post")
+        READ_ONLY = "read_only", _("Read-only: everybody reads, only its groups post")
+        PRIVATE = "private", _("Private: only its groups, moderators and each topic's author")
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    color = models.CharField(
+        _("color"), max_length=7, default="#2563eb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex color such as #2563eb."))],
+    )
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    security = models.CharField(
+        _("security"), max_length=12, choices=Security.choices, default=Security.PUBLIC
+    )
+    groups = models.ManyToManyField(
+        Group, blank=True, related_name="categories",
+        help_text=_("Who may read a private category, or post in a read-only one."),
+    )
+    members_start_private_topics = models.BooleanField(
+        _("members start private topics"), default=False,
+        help_text=_("In a private category: any member may start a topic that only they, "
+                    "the category's groups and moderators see (like the Anonymization channel)."),
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("forum:category-detail", kwargs={"slug": self.slug})
+
+
+class Topic(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="topics")
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(max_length=200, allow_unicode=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topics")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_posted_at = models.DateTimeField(default=timezone.now)
+    post_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_posted_at"]
+        indexes = [
+            models.Index(fields=["category", "-last_posted_at"], name="topic_category_latest"),
+            models.Index(fields=["-last_posted_at"], name="topic_latest"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("forum:topic-detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+
+class Post(models.Model):
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
+    number = models.PositiveIntegerField()
+    raw = models.TextField()
+    html = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["topic", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "number"], name="post_number_unique_in_topic"),
+        ]
+
+    def __str__(self):
+        return f"{self.topic} #{self.number}"

@@ -1,0 +1,108 @@
+"""Forum pages. Each view parses input, checks one permission, calls one service or selector."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import selectors, services
+from .forms import ProfileForm, TermsAcceptForm
+from .permissions import Role, can_edit_profile, user_roles
+
+TOPICS_PER_PAGE = 30
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """Liveness and database check for the load balancer and docker-compose."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def home(request):
+    categories = selectors.category_list(user=request.user)
+    return render(request, "forum/home.html", {"categories": categories})
+
+
+def category_detail(request, slug):
+    category = selectors.category_get(user=request.user, slug=slug)
+    page = Paginator(selectors.topic_list(user=request.user, category=category), TOPICS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "forum/category_detail.html", {"category": category, "page": page})
+
+
+def topic_detail(request, pk, slug):
+    topic = selectors.topic_get(user=request.user, pk=pk)
+    if slug != topic.slug:
+        return redirect(topic, permanent=True)
+    posts = selectors.post_list(topic=topic)
+    return render(request, "forum/topic_detail.html", {"topic": topic, "posts": posts})
+
+
+def profile_detail(request, username):
+    profile_user = selectors.profile_get(username=username)
+    context = {
+        "profile_user": profile_user,
+        "roles": [role for role in Role if role in user_roles(profile_user)],
+        "can_edit": can_edit_profile(request.user, profile_user),
+        # Filled by the requests board as it grows; empty lists render an empty state.
+        "asked": selectors.profile_topic_list(user=request.user, profile_user=profile_user),
+        "claimed": [],
+        "delivered": [],
+    }
+    return render(request, "forum/profile_detail.html", context)
+
+
+@login_required
+def profile_edit(request):
+    user = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST, actor=user, user=user)
+        if form.is_valid() and form.save() is not None:
+            messages.success(request, _("Your profile has been saved."))
+            return redirect(user)
+    else:
+        form = ProfileForm(
+            actor=user, user=user,
+            initial={
+                "display_name": user.display_name,
+                "affiliation": user.affiliation,
+                "orcid": user.orcid,
+                "bio": user.bio,
+                "expertise": ", ".join(sorted(tag.name for tag in user.expertise.all())),
+                "roles": [role.value for role in user_roles(user)],
+            },
+        )
+    return render(request, "forum/profile_edit.html", {"form": form})
+
+
+@login_required
+def terms_accept(request):
+    terms = selectors.terms_current()
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    if terms is None or request.user.accepted_terms_version == terms.version:
+        return HttpResponseRedirect(next_url or "/")
+    form = TermsAcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.terms_accept(user=request.user, terms_version=terms)
+        messages.success(request, _("Thank you. You accepted the terms of %(version)s.") % {"version": terms.version})
+        return HttpResponseRedirect(next_url or "/")
+    is_update = bool(request.user.accepted_terms_version)
+    return render(
+        request, "forum/terms_accept.html",
+        {"form": form, "terms": terms, "next": next_url, "is_update": is_update},
+    )
+
+
+def static_page(request, template_name):
+    return render(request, template_name, {"terms": selectors.terms_current()})
