@@ -83,6 +83,8 @@ def terms_publish(*, version: str, summary_of_changes: str = "") -> TermsVersion
     terms = TermsVersion(version=version, summary_of_changes=summary_of_changes)
     terms.full_clean()
     terms.save()
+    # Now for this process, and again after commit in case another request re-cached the old one.
+    cache.delete(TERMS_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(TERMS_CACHE_KEY))
     return terms
 

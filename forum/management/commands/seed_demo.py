@@ -83,21 +83,33 @@ class Command(BaseCommand):
             help="Password for the demo accounts (default: %(default)s).",
         )
         parser.add_argument(
+            "--if-empty", action="store_true",
+            help="Create nothing when the site already has categories; only list the demo accounts.",
+        )
+        parser.add_argument(
             "--allow-production", action="store_true",
             help="Run even with DEBUG off. Demo accounts with known passwords do not belong in production.",
         )
 
-    def handle(self, *args, password, allow_production, **options):
+    def handle(self, *args, password, if_empty, allow_production, **options):
         if not settings.DEBUG and not allow_production:
             raise CommandError("Refusing to create demo accounts with DEBUG off; pass --allow-production to insist.")
-        with transaction.atomic():
-            services.roles_sync()
-            categories = self._categories()
-            users = self._accounts(password)
-            self._requests(categories, users)
-        self.stdout.write(self.style.SUCCESS("Demo data is ready. Demo accounts (sign in with the email):"))
+        if if_empty and Category.objects.exists():
+            self.stdout.write("The database has data already; no demo data was added.")
+        else:
+            with transaction.atomic():
+                services.roles_sync()
+                categories = self._categories()
+                users = self._accounts(password)
+                self._requests(categories, users)
+        users = User.objects.in_bulk([username for username, *_rest in ACCOUNTS], field_name="username")
+        if not users:
+            return
+        self.stdout.write(self.style.SUCCESS("Demo accounts (sign in with the email):"))
         for username, display_name, roles, _staff in ACCOUNTS:
-            user = users[username]
+            user = users.get(username)
+            if user is None:
+                continue
             self.stdout.write(f"  {user.email:<32} password: {password:<20} role: {', '.join(str(r.label) for r in roles)}")
         self.stdout.write(
             "  The moderator and anonymization accounts must set up two-factor authentication "

@@ -1,0 +1,68 @@
+"""Factories for people and forum content. All data is obviously synthetic."""
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from forum import services
+from forum.models import Category, User
+from forum.permissions import SELF_SERVICE_ROLES
+from forum.selectors import terms_current
+
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A verified person who accepted the current terms; `roles` and `totp` are optional."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"testuser{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    display_name = factory.Sequence(lambda n: f"Jane Testpatient {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, roles=(), totp=False, accept_terms=True, verified=True, **kwargs):
+        user = model_class.objects.create_user(*args, password=PASSWORD, **kwargs)
+        EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+        self_service = [r for r in roles if r in SELF_SERVICE_ROLES]
+        services.user_set_self_service_roles(user=user, roles=self_service)
+        staff_actor = User(username="factory", is_staff=True)
+        for role in roles:
+            if role not in SELF_SERVICE_ROLES:
+                services.role_grant(actor=staff_actor, user=user, role=role)
+        if accept_terms:
+            services.terms_accept(user=user, terms_version=terms_current())
+        secret = None
+        if totp:
+            secret = generate_totp_secret()
+            TOTP.activate(user, secret)
+        user = User.objects.get(pk=user.pk)
+        user.totp_secret = secret
+        return user
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    @classmethod
+    def _create(cls, model_class, *args, private=False, **kwargs):
+        kwargs.setdefault("slug", f"category-{model_class.objects.count() + 1}")
+        kwargs.setdefault("name", kwargs["slug"].replace("-", " ").title())
+        if private:
+            kwargs.update(
+                security=Category.Security.PRIVATE,
+                group_names=("Moderators", "Anonymization team"),
+                members_start_private_topics=True,
+            )
+        return services.category_create(**kwargs)
+
+
+class TopicFactory:
+    """Topics are made through the service so their first post is rendered like a real one."""
+
+    def __new__(cls, *, category, author, title="A synthetic request", raw="Synthetic data only."):
+        return services.topic_create(actor=author, category=category, title=title, raw=raw)
