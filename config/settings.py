@@ -183,6 +183,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_ADAPTER = "forum.adapters.SocialAccountAdapter"
 
 # Social login appears only for providers whose keys are configured.
 SOCIALACCOUNT_PROVIDERS: dict = {}

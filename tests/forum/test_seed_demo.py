@@ -1,0 +1,35 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from forum.models import Category, Post, Topic, User
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return (Category.objects.count(), User.objects.count(), Topic.objects.count(), Post.objects.count())
+
+
+def test_seed_demo_creates_mission_categories_accounts_and_requests_and_is_safe_twice(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    first = counts()
+    assert first[0] == 9 and first[1] == 4 and first[2] >= 5
+    assert Category.objects.get(slug="anonymization").security == Category.Security.PRIVATE
+    call_command("seed_demo")
+    assert counts() == first
+    output = capsys.readouterr().out
+    assert "demo.requester@example.org" in output and "password:" in output
+    assert User.objects.get(username="demo_moderator").has_perm("forum.moderate")
+
+
+def test_seed_demo_if_empty_leaves_existing_sites_alone(settings, public_category):
+    settings.DEBUG = True
+    call_command("seed_demo", "--if-empty")
+    assert Category.objects.count() == 1
+
+
+def test_seed_demo_refuses_in_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
