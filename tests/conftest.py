@@ -1,4 +1,6 @@
 """Shared fixtures: a clean cache per test, people in every role, demo content."""
+import datetime
+
 import pytest
 from django.core.cache import cache
 
@@ -12,6 +14,31 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.fixture(autouse=True)
+def _first_terms_version(request):
+    """The first terms version comes from a data migration, which a transactional
+    test's flush removes; put it back for every test that uses the database."""
+    uses_db = request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)
+    if uses_db:
+        request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+        from forum.models import TermsVersion
+
+        TermsVersion.objects.get_or_create(
+            version="2026-11-01",
+            defaults={"published_at": datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)},
+        )
+
+
+def _is_transactional(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
 
 
 @pytest.fixture
