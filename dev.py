@@ -34,7 +34,7 @@ def run(*args, **kwargs) -> None:
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 the machine has
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not venv_python().exists():
         say(f"Creating the virtual environment in {VENV}")

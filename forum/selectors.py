@@ -1,6 +1,6 @@
 """Every read a forum page needs, with its joins and counts done in the query."""
 from django.core.cache import cache
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import Category, Post, TermsVersion, Topic, User

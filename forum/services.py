@@ -19,11 +19,11 @@ from .orcid import normalize_orcid
 from .permissions import (
     ROLE_GROUP_NAMES,
     ROLE_PERMISSIONS,
-    Role,
-    check_can_post_in_category,
     SELF_SERVICE_ROLES,
+    Role,
     check_can_edit_profile,
     check_can_grant_roles,
+    check_can_post_in_category,
 )
 from .selectors import TERMS_CACHE_KEY
 

@@ -8,7 +8,6 @@ from forum.models import Category, User
 from forum.permissions import SELF_SERVICE_ROLES
 from forum.selectors import terms_current
 
-
 PASSWORD = "correct-horse-battery-staple-42"
 
 

@@ -5,7 +5,9 @@ from forum.markdown import render_markdown
 
 
 def test_markdown_renders_common_blocks():
-    html = render_markdown("# Title\n\n**bold** and *it*\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = 1\n```\n\n> quoted")
+    html = render_markdown(
+        "# Title\n\n**bold** and *it*\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = 1\n```\n\n> quoted"
+    )
     assert "<h1>Title</h1>" in html
     assert "<strong>bold</strong>" in html
     assert "<table>" in html

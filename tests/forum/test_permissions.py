@@ -1,8 +1,8 @@
 """Who sees what: every role against every private or personal view."""
 import pytest
 
-from forum.permissions import can_moderate, categories_visible_to, requires_mfa
 from forum.models import Category
+from forum.permissions import can_moderate, categories_visible_to, requires_mfa
 from tests.forum.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

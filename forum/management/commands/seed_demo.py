@@ -106,11 +106,12 @@ class Command(BaseCommand):
         if not users:
             return
         self.stdout.write(self.style.SUCCESS("Demo accounts (sign in with the email):"))
-        for username, display_name, roles, _staff in ACCOUNTS:
+        for username, _display_name, roles, _staff in ACCOUNTS:
             user = users.get(username)
             if user is None:
                 continue
-            self.stdout.write(f"  {user.email:<32} password: {password:<20} role: {', '.join(str(r.label) for r in roles)}")
+            role_names = ", ".join(str(role.label) for role in roles)
+            self.stdout.write(f"  {user.email:<32} password: {password:<20} role: {role_names}")
         self.stdout.write(
             "  The moderator and anonymization accounts must set up two-factor authentication "
             "(any TOTP app) when they first sign in."
