@@ -118,27 +118,33 @@ def _redis_db_url(url: str, offset: int) -> str:
     the cache can never drop queued tasks.
     """
     parts = urlsplit(url)
-    db = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{db + offset}"))
+    path = parts.path.strip("/") or "0"
+    if not path.isdigit() or int(path) + offset > 15:
+        raise ImproperlyConfigured(
+            f"REDIS_URL must end in a database number from 0 to {15 - offset} (the cache uses the next one); "
+            "for other set-ups give CACHE_URL and CELERY_BROKER_URL explicitly."
+        )
+    return urlunsplit(parts._replace(path=f"/{int(path) + offset}"))
 
 
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env.str("CACHE_URL", default=_redis_db_url(REDIS_URL, 1)),
+            "LOCATION": env.str("CACHE_URL", default="") or _redis_db_url(REDIS_URL, 1),
             "KEY_PREFIX": "helpdesk",
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 
-CELERY_TASK_EAGER_PROPAGATES = True
+# Without a broker, a failing task is logged rather than failing the page that queued it.
+CELERY_TASK_EAGER_PROPAGATES = False
 # A task is acknowledged only when done, so a crashed worker's task runs again;
 # every task is written to be safe to run twice.
 CELERY_TASK_ACKS_LATE = True
@@ -146,7 +152,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Longer than the longest retry delay, so Redis never hands a waiting retry to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
@@ -174,6 +181,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_USERNAME_MIN_LENGTH = 3
+ACCOUNT_USERNAME_VALIDATORS = "forum.validators.username_validators"
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "moderator", "moderators", "staff", "system", "support"]
 ACCOUNT_FORMS = {"signup": "forum.forms.SignupForm"}
 ACCOUNT_ADAPTER = "forum.adapters.AccountAdapter"
@@ -258,4 +266,5 @@ LOGGING = {
 # Markdown bounds: pathological input is refused with a clear message, never rendered.
 MARKDOWN_MAX_LENGTH = env.int("MARKDOWN_MAX_LENGTH", default=32_000)
 MARKDOWN_MAX_NESTING = env.int("MARKDOWN_MAX_NESTING", default=12)
+MARKDOWN_RENDER_SECONDS = env.float("MARKDOWN_RENDER_SECONDS", default=2.0)
 PROFILE_MAX_EXPERTISE_TAGS = 10

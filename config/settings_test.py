@@ -15,6 +15,7 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
@@ -26,7 +27,7 @@ STORAGES = {
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 if REDIS_URL:
-    # Own Redis databases for tests, flushed freely between tests.
+    # Own Redis databases for tests (base + 10 and + 11), flushed freely between tests.
     CELERY_BROKER_URL = _redis_db_url(REDIS_URL, 10)
     CACHES = {
         "default": {

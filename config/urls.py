@@ -1,8 +1,12 @@
 """Root URLs: each app's URLs under its own namespace."""
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from forum import views as forum_views
+
+# Staff sign in through allauth like everybody else, so the second factor always applies.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz/", forum_views.healthz, name="healthz"),

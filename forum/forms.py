@@ -1,7 +1,6 @@
 """Forms for sign-up, terms and profiles. They validate input and call services."""
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
@@ -9,10 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .orcid import normalize_orcid
-from .permissions import SELF_SERVICE_ROLES
+from .permissions import SELF_SERVICE_ROLES, Role
 from .selectors import terms_current
 
-ROLE_CHOICES = [(role.value, role.label) for role in SELF_SERVICE_ROLES]
+# Self-service roles, worded as what the person wants to do here.
+ROLE_CHOICES = [
+    (Role.REQUESTER.value, _("ask for help with data (life scientist or clinician)")),
+    (Role.VOLUNTEER.value, _("help with data analysis (data scientist or bioinformatician)")),
+]
+assert {value for value, _label in ROLE_CHOICES} == {role.value for role in SELF_SERVICE_ROLES}
 
 
 class TermsFieldsMixin(forms.Form):
@@ -64,12 +68,8 @@ class SignupForm(TermsFieldsMixin, AllauthSignupForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].help_text = _(
-            "Others mention you as @username. Letters, digits and _ only; you cannot change it later."
+            "Others mention you as @username: 3 to 30 letters, digits or _. You cannot change it later."
         )
-        self.fields["roles"].choices = [
-            ("requester", _("ask for help with data (life scientist or clinician)")),
-            ("volunteer", _("help with data analysis (data scientist or bioinformatician)")),
-        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -88,7 +88,8 @@ class SignupForm(TermsFieldsMixin, AllauthSignupForm):
 
 
 class TermsAcceptForm(TermsFieldsMixin):
-    pass
+    # The version the person was shown, so they never accept one they have not seen.
+    version = forms.CharField(widget=forms.HiddenInput)
 
 
 class ProfileForm(forms.Form):
@@ -118,11 +119,6 @@ class ProfileForm(forms.Form):
         self.actor = actor
         self.user = user
         super().__init__(*args, **kwargs)
-        self.fields["roles"].choices = [
-            ("requester", _("ask for help with data (life scientist or clinician)")),
-            ("volunteer", _("help with data analysis (data scientist or bioinformatician)")),
-        ]
-        self.fields["bio"].max_length = settings.MARKDOWN_MAX_LENGTH
 
     def clean_orcid(self):
         value = self.cleaned_data["orcid"]

@@ -75,12 +75,25 @@ class RequiredStepsMiddleware:
         return redirect(url)
 
     def _mfa_step(self, request):
+        """Roles that see private data need TOTP set up, and used in this very session.
+
+        Checking the session, not just the account, closes every sign-in path that
+        skips the second factor (a password-only backend, a session started before
+        the role was granted).
+        """
         if request.path.startswith(self._mfa_setup_prefixes) or not requires_mfa(request.user):
             return None
+        from allauth.account.internal.flows.login import get_authentication_records
         from allauth.mfa.models import Authenticator
 
-        if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
+        if any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user)):
             return None
+        if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
+            messages.info(request, _("Please confirm it is you with your authenticator app to continue."))
+            url = reverse("mfa_reauthenticate")
+            if request.method == "GET":
+                url += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(url)
         messages.warning(
             request,
             _("Your role gives you access to private data, so two-factor authentication is required. "

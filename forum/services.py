@@ -167,8 +167,10 @@ def welcome_email_queue(*, user: User) -> None:
 def welcome_email_send(*, user_id: int) -> bool:
     """Send the welcome email unless it was sent already. Locks the user row.
 
-    The row is marked in the same transaction as the send, so a failed send
-    leaves it unmarked for the retry, and a second run sends nothing.
+    The row is marked in the same transaction as the send: a failed send leaves
+    it unmarked for the retry, and a run after a successful one sends nothing.
+    Delivery is at least once: if the worker dies between the SMTP hand-off and
+    the commit, the retry sends a second copy (issue 7's outbox narrows this).
     """
     user = User.objects.select_for_update().get(pk=user_id)
     if user.welcome_email_sent_at or not user.email:

@@ -92,8 +92,11 @@ def terms_accept(request):
         next_url = ""
     if terms is None or request.user.accepted_terms_version == terms.version:
         return HttpResponseRedirect(next_url or "/")
-    form = TermsAcceptForm(request.POST or None)
+    form = TermsAcceptForm(request.POST or None, initial={"version": terms.version})
     if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["version"] != terms.version:
+            messages.warning(request, _("The terms changed while you were reading them. Please read the new version."))
+            return redirect(request.get_full_path())
         services.terms_accept(user=request.user, terms_version=terms)
         messages.success(request, _("Thank you. You accepted the terms of %(version)s.") % {"version": terms.version})
         return HttpResponseRedirect(next_url or "/")

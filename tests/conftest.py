@@ -91,3 +91,4 @@ def public_topic(public_category, requester):
 @pytest.fixture
 def private_topic(private_category, requester):
     return TopicFactory(category=private_category, author=requester, title="Private synthetic request")
+

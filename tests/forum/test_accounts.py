@@ -173,3 +173,11 @@ def test_email_change_adds_an_address_to_verify(client, member, password, mailou
     assert response.status_code == 302
     assert EmailAddress.objects.filter(user=member, email="new.address@example.org", verified=False).exists()
     assert any("new.address@example.org" in m.to for m in mailoutbox)
+
+
+@pytest.mark.parametrize("username", ["jane.doe", "jane@doe", "ja", "jane doe"])
+def test_signup_refuses_usernames_that_break_mentions(client, username):
+    response = client.post(SIGNUP_URL, signup_data(username=username))
+    assert response.status_code == 200
+    assert not User.objects.exists()
+    assert "letters, digits or underscores" in response.content.decode() or "at least 3" in response.content.decode()

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -55,3 +57,49 @@ def test_deeply_nested_markdown_is_refused_quickly():
     assert error.value.code == "markdown_too_deep"
     with pytest.raises(ValidationError):
         render_markdown("\n".join("    " * depth + "- item" for depth in range(200)))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- " * 3000,
+        "> " * 3000,
+        "1. " * 3000,
+        "\t" * 16000 + "x",
+        "[" * 4000,
+        "[a](" * 4000,
+        "<a " * 5000,
+        "![" * 2000,
+    ],
+)
+def test_pathological_markdown_is_refused_with_a_message(text):
+    with pytest.raises(ValidationError) as error:
+        render_markdown(text)
+    assert error.value.code in {"markdown_too_deep", "markdown_too_complex"}
+    assert error.value.messages[0]
+
+
+def test_bare_links_obey_the_protocol_allowlist():
+    html = render_markdown("ftp://example.org/x irc://example.org ssh://example.org https://example.org/ok")
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert "https://example.org/ok" in hrefs
+    assert all(href.startswith(("http://", "https://")) for href in hrefs), hrefs
+
+
+def test_code_is_escaped_once():
+    assert "a &lt; b &amp;&amp; c" in render_markdown("`a < b && c`")
+
+
+def test_only_highlighting_classes_survive():
+    html = render_markdown('<div class="message message-success">Fake notice</div>\n\n```python\nx = 1\n```')
+    assert "message" not in html
+    assert 'class="highlight"' in html
+
+
+def test_markdown_that_renders_too_slowly_is_refused(settings):
+    settings.MARKDOWN_RENDER_SECONDS = 0.2
+    slow = ("[a](" * 1000).ljust(32000, "x")
+    with pytest.raises(ValidationError) as error:
+        render_markdown(slow)
+    assert error.value.code == "markdown_too_slow"
+    assert render_markdown("still **works** afterwards") == "<p>still <strong>works</strong> afterwards</p>"

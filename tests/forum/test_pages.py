@@ -4,6 +4,7 @@ import re
 import pytest
 
 from tests.forum.factories import CategoryFactory, TopicFactory, UserFactory
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_pages_run_a_fixed_number_of_queries_anonymous(client, busy_forum, reque
 @pytest.mark.parametrize("page", ["home", "category", "topic", "profile", "faq"])
 def test_pages_run_a_fixed_number_of_queries_signed_in(client, busy_forum, requester, page,
                                                        django_assert_max_num_queries):
-    client.force_login(requester)
+    sign_in(client, requester)
     client.get("/")  # warm the terms cache, as on a running site
     url = pages(busy_forum, requester)[page]
     with django_assert_max_num_queries(10):

@@ -4,6 +4,7 @@ import pytest
 from forum.models import Category
 from forum.permissions import can_moderate, categories_visible_to, requires_mfa
 from tests.forum.factories import UserFactory
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def url_for(view, private_topic, public_topic):
 def test_permission_matrix(client, people, private_topic, public_topic, view, role):
     user = people[role]
     if user is not None:
-        client.force_login(user)
+        sign_in(client, user)
     response = client.get(url_for(view, private_topic, public_topic))
     assert response.status_code == MATRIX[view][role], (view, role)
     if response.status_code == 200 and view != "admin":
@@ -73,7 +74,7 @@ def test_permission_matrix(client, people, private_topic, public_topic, view, ro
 def test_private_topic_titles_never_leak_into_public_lists(client, people, private_topic, public_topic, role):
     user = people[role]
     if user is not None:
-        client.force_login(user)
+        sign_in(client, user)
     may_see = MATRIX["private_topic"][role] == 200
     profile_url = private_topic.author.get_absolute_url()
     for url in ("/", public_topic.category.get_absolute_url(), profile_url):
@@ -86,7 +87,7 @@ def test_home_lists_private_category_only_to_people_who_may_see_it(client, peopl
     for role in ROLES:
         client.logout()
         if people[role] is not None:
-            client.force_login(people[role])
+            sign_in(client, people[role])
         listed = private_topic.category.get_absolute_url() in client.get("/").content.decode()
         assert listed == (MATRIX["private_category"][role] == 200), role
 

@@ -3,6 +3,7 @@ import pytest
 
 from forum.models import User
 from forum.permissions import Role, user_roles
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ def test_too_many_expertise_tags_are_refused(client, member, password):
 
 
 def test_profile_edit_keeps_staff_granted_roles(client, moderator, password):
-    client.force_login(moderator)
+    sign_in(client, moderator)
     client.post("/settings/profile/", profile_data(roles=["volunteer"]))
     assert user_roles(User.objects.get(pk=moderator.pk)) == {Role.MODERATOR, Role.VOLUNTEER}
 

@@ -1,0 +1,20 @@
+"""Helpers shared by tests."""
+import time
+
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+    AUTHENTICATION_METHODS_SESSION_KEY,
+)
+
+
+def sign_in(client, user):
+    """Sign `user` in as a full allauth sign-in would, with the second factor when they have one."""
+
+    client.force_login(user)
+    session = client.session
+    records = [{"method": "password", "at": time.time(), "email": user.email}]
+    if getattr(user, "totp_secret", None):
+        records.append({"method": "mfa", "at": time.time(), "type": "totp"})
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
