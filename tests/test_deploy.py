@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION_ENV = {
@@ -20,11 +22,19 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args, env):
+    return run_python_args(["manage.py", *args], env=env)
+
+
+def run_python(code, env):
+    return run_python_args(["-c", code], env=env)
+
+
+def run_python_args(args, env):
     dropped = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+        [sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
     )
 
 
@@ -35,8 +45,25 @@ def test_check_deploy_with_production_settings_prints_no_warnings():
     assert "WARNING" not in result.stderr
 
 
-def test_start_up_fails_without_secret_key_when_debug_is_off():
+def test_deploy_check_fails_without_secret_key_when_debug_is_off():
     env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
-    result = run_manage("check", env=env)
+    result = run_manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert "config.E001" in result.stderr
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi"])
+def test_web_app_refuses_to_start_without_secret_key(module):
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    result = run_python(f"import {module}", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+    assert run_python(f"import {module}", env=PRODUCTION_ENV).returncode == 0
+
+
+def test_commands_that_sign_nothing_run_without_secret_key():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    result = run_manage("makemigrations", "--check", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
