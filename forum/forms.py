@@ -7,7 +7,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .orcid import normalize_orcid
 from .permissions import SELF_SERVICE_ROLES, Role
 from .selectors import terms_current
 
@@ -119,10 +118,6 @@ class ProfileForm(forms.Form):
         self.actor = actor
         self.user = user
         super().__init__(*args, **kwargs)
-
-    def clean_orcid(self):
-        value = self.cleaned_data["orcid"]
-        return normalize_orcid(value) if value else ""
 
     def clean_expertise(self):
         return [tag.strip() for tag in self.cleaned_data["expertise"].split(",") if tag.strip()]

@@ -100,8 +100,24 @@ def _allow_class(tag, name, value):
     return all(_ALLOWED_CLASS_RE.match(part) for part in value.split())
 
 
-def _attribute_filter():
-    return {tag: _allow_class for tag in ALLOWED_ATTRIBUTES}
+_ATTRIBUTE_FILTER = {tag: _allow_class for tag in ALLOWED_ATTRIBUTES}
+_URL_RE = build_url_re(protocols=ALLOWED_PROTOCOLS)
+_cleaners = threading.local()  # bleach's Cleaner is not thread-safe; build one per thread
+
+
+def _cleaner() -> bleach.Cleaner:
+    cleaner = getattr(_cleaners, "cleaner", None)
+    if cleaner is None:
+        cleaner = _cleaners.cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=_ATTRIBUTE_FILTER,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            css_sanitizer=CSSSanitizer(allowed_css_properties=[]),
+            # Linkify inside the cleaner, so bare URLs obey the same protocol allowlist.
+            filters=[partial(LinkifyFilter, callbacks=[_add_link_rel], skip_tags={"pre", "code"}, url_re=_URL_RE)],
+        )
+    return cleaner
 
 
 class _RenderTimeout(Exception):
@@ -150,16 +166,4 @@ def render_markdown(text: str) -> str:
             _("This text is structured too deeply to format. Please simplify its lists or quotes."),
             code="markdown_too_deep",
         ) from None
-    cleaner = bleach.Cleaner(
-        tags=ALLOWED_TAGS,
-        attributes=_attribute_filter(),
-        protocols=ALLOWED_PROTOCOLS,
-        strip=True,
-        css_sanitizer=CSSSanitizer(allowed_css_properties=[]),
-        # Linkify inside the cleaner, so bare URLs obey the same protocol allowlist.
-        filters=[partial(
-            LinkifyFilter, callbacks=[_add_link_rel], skip_tags={"pre", "code"},
-            url_re=build_url_re(protocols=ALLOWED_PROTOCOLS),
-        )],
-    )
-    return cleaner.clean(html)
+    return _cleaner().clean(html)

@@ -4,7 +4,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import Category, Post, TermsVersion, Topic, User
-from .permissions import categories_visible_to, check_can_view_category, check_can_view_topic, topics_visible_to
+from .permissions import categories_visible_to, topics_visible_to
 
 TERMS_CACHE_KEY = "forum:terms-current"
 _TERMS_CACHE_SECONDS = 300
@@ -34,10 +34,8 @@ def category_list(*, user) -> QuerySet:
 
 
 def category_get(*, user, slug: str) -> Category:
-    """A category by slug; 404 when missing or private to `user`."""
-    category = get_object_or_404(Category, slug=slug)
-    check_can_view_category(user, category)
-    return category
+    """A category by slug; 404 when missing or private to `user`, alike."""
+    return get_object_or_404(categories_visible_to(user, Category.objects.all()), slug=slug)
 
 
 def topic_list(*, user, category: Category | None = None) -> QuerySet:
@@ -49,10 +47,8 @@ def topic_list(*, user, category: Category | None = None) -> QuerySet:
 
 
 def topic_get(*, user, pk: int) -> Topic:
-    """A topic by id; 404 when missing or private to `user`."""
-    topic = get_object_or_404(Topic.objects.select_related("category", "author"), pk=pk)
-    check_can_view_topic(user, topic)
-    return topic
+    """A topic by id; 404 when missing or private to `user`, alike."""
+    return get_object_or_404(topics_visible_to(user, Topic.objects.select_related("category", "author")), pk=pk)
 
 
 def post_list(*, topic: Topic) -> QuerySet:

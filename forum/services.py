@@ -1,6 +1,4 @@
 """Every write in the forum: roles, terms, profiles, welcome email, topics."""
-import logging
-
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
@@ -26,9 +24,6 @@ from .permissions import (
     check_can_post_in_category,
 )
 from .selectors import TERMS_CACHE_KEY
-
-logger = logging.getLogger(__name__)
-
 
 # --- Roles ------------------------------------------------------------------------
 
@@ -58,8 +53,9 @@ def user_set_self_service_roles(*, user: User, roles) -> None:
     roles = {Role(role) for role in roles}
     if not roles <= set(SELF_SERVICE_ROLES):
         raise ValidationError(_("You can choose only the requester and volunteer roles yourself."))
+    groups = Group.objects.in_bulk([ROLE_GROUP_NAMES[role] for role in SELF_SERVICE_ROLES], field_name="name")
     for role in SELF_SERVICE_ROLES:
-        group = Group.objects.get(name=ROLE_GROUP_NAMES[role])
+        group = groups[ROLE_GROUP_NAMES[role]]
         if role in roles:
             user.groups.add(group)
         else:
@@ -68,8 +64,8 @@ def user_set_self_service_roles(*, user: User, roles) -> None:
 
 
 @transaction.atomic
-def role_grant(*, actor: User, user: User, role: Role) -> None:
-    """Give `user` any role. Only staff may grant; refused otherwise."""
+def role_grant(*, actor: User | None, user: User, role: Role) -> None:
+    """Give `user` any role. Only staff (or the command line, `actor` None) may grant."""
     check_can_grant_roles(actor)
     user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[Role(role)]))
     _forget_cached_permissions(user)

@@ -1,10 +1,13 @@
 """Forum pages. Each view parses input, checks one permission, calls one service or selector."""
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -96,7 +99,7 @@ def terms_accept(request):
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["version"] != terms.version:
             messages.warning(request, _("The terms changed while you were reading them. Please read the new version."))
-            return redirect(request.get_full_path())
+            return redirect(reverse("forum:terms-accept") + "?" + urlencode({"next": next_url}))
         services.terms_accept(user=request.user, terms_version=terms)
         messages.success(request, _("Thank you. You accepted the terms of %(version)s.") % {"version": terms.version})
         return HttpResponseRedirect(next_url or "/")

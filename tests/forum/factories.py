@@ -28,10 +28,9 @@ class UserFactory(factory.django.DjangoModelFactory):
         EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
         self_service = [r for r in roles if r in SELF_SERVICE_ROLES]
         services.user_set_self_service_roles(user=user, roles=self_service)
-        staff_actor = User(username="factory", is_staff=True)
         for role in roles:
             if role not in SELF_SERVICE_ROLES:
-                services.role_grant(actor=staff_actor, user=user, role=role)
+                services.role_grant(actor=None, user=user, role=role)
         if accept_terms:
             services.terms_accept(user=user, terms_version=terms_current())
         secret = None

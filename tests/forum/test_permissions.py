@@ -99,3 +99,27 @@ def test_capabilities_by_role(people):
     assert requires_mfa(people["moderator"]) and requires_mfa(people["anonymizer"])
     assert not requires_mfa(people["requester_author"])
     assert categories_visible_to(people["member"], Category.objects.all()).filter(slug="anonymization").count() == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_wrong_slug_on_a_private_topic_reveals_nothing(client, people, private_topic, role):
+    if people[role] is not None:
+        sign_in(client, people[role])
+    response = client.get(f"/t/some-other-slug/{private_topic.pk}/")
+    expected = 301 if MATRIX["private_topic"][role] == 200 else 404
+    assert response.status_code == expected, role
+
+
+def test_only_staff_or_the_command_line_grant_roles(people):
+    from django.core.exceptions import PermissionDenied
+
+    from forum import services
+    from forum.permissions import Role, user_roles
+
+    target = people["member"]
+    for role in ("member", "volunteer", "moderator"):  # a moderator is not staff
+        with pytest.raises(PermissionDenied):
+            services.role_grant(actor=people[role], user=target, role=Role.MODERATOR)
+    services.role_grant(actor=people["staff"], user=target, role=Role.ANONYMIZATION)
+    services.role_grant(actor=None, user=target, role=Role.VOLUNTEER)
+    assert user_roles(target) == {Role.ANONYMIZATION, Role.VOLUNTEER}

@@ -146,7 +146,7 @@ class Command(BaseCommand):
                 )
                 for role in roles:
                     if role not in (Role.REQUESTER, Role.VOLUNTEER):
-                        services.role_grant(actor=_system_actor(), user=user, role=role)
+                        services.role_grant(actor=None, user=user, role=role)
             users[username] = user
         return users
 
@@ -156,7 +156,3 @@ class Command(BaseCommand):
             if not Topic.objects.filter(author=author, title=title).exists():
                 services.topic_create(actor=author, category=categories[slug], title=title, raw=body)
 
-
-def _system_actor():
-    """A stand-in staff actor for granting demo roles from the command line."""
-    return User(username="seed_demo", is_staff=True, is_superuser=True)
