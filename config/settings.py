@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "forum.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "forum.pagecache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -264,3 +265,8 @@ MARKDOWN_MAX_LENGTH = env.int("MARKDOWN_MAX_LENGTH", default=32_000)
 MARKDOWN_MAX_NESTING = env.int("MARKDOWN_MAX_NESTING", default=12)
 MARKDOWN_RENDER_SECONDS = env.float("MARKDOWN_RENDER_SECONDS", default=2.0)
 PROFILE_MAX_EXPERTISE_TAGS = 10
+FORUM_MAX_TAGS_PER_TOPIC = env.int("FORUM_MAX_TAGS_PER_TOPIC", default=5)
+# (count, seconds) per person; moderators are exempt.
+FORUM_RATE_LIMITS = {"post": (env.int("FORUM_POSTS_PER_10_MINUTES", default=30), 600)}
+# Whole pages for anonymous visitors (forum/pagecache.py); 0 turns the cache off.
+ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=300)

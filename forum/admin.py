@@ -3,8 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .models import Category, TermsAcceptance, TermsVersion, Topic, User
+from . import pagecache, services
+from .models import Category, Post, TermsAcceptance, TermsVersion, Topic, TopicEvent, User
 from .selectors import TERMS_CACHE_KEY
 
 
@@ -45,11 +45,49 @@ class TermsAcceptanceAdmin(admin.ModelAdmin):
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "parent", "security", "position")
     prepopulated_fields = {"slug": ("name",)}
-    filter_horizontal = ("groups",)
+    filter_horizontal = ("groups", "moderators")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Security, names and moderators show on cached anonymous pages.
+        pagecache.invalidate_on_commit()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        pagecache.invalidate_on_commit()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Topics, posts and their history change only through the forum, where rules, counters,
+    search and the page cache are kept; the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
-    list_display = ("title", "category", "author", "created_at", "post_count")
+class TopicAdmin(ReadOnlyAdmin):
+    list_display = ("title", "category", "author", "created_at", "post_count", "closed", "archived", "deleted_at")
+    list_filter = ("closed", "archived", "pinned", "pinned_globally")
     list_select_related = ("category", "author")
-    raw_id_fields = ("author",)
+    search_fields = ("title",)
+
+
+@admin.register(Post)
+class PostAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "author", "created_at", "revision_count", "deleted_at")
+    list_select_related = ("topic", "author")
+    exclude = ("search_vector",)
+
+
+@admin.register(TopicEvent)
+class TopicEventAdmin(ReadOnlyAdmin):
+    list_display = ("topic", "actor", "kind", "detail", "created_at")
+    list_select_related = ("topic", "actor")
+    list_filter = ("kind",)

@@ -1,12 +1,14 @@
-"""Forms for sign-up, terms and profiles. They validate input and call services."""
+"""Forms for sign-up, terms, profiles, topics and posts. They validate input and call services."""
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .models import NotificationLevel
 from .permissions import SELF_SERVICE_ROLES, Role
 from .selectors import terms_current
 
@@ -133,3 +135,134 @@ class ProfileForm(forms.Form):
             else:
                 self.add_error(None, error)
             return None
+
+
+def _errors_onto_form(form, error: ValidationError) -> None:
+    """Put a service's ValidationError onto the form, by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error)
+
+
+def _clean_tag_field(value: str) -> list[str]:
+    try:
+        return services.clean_tags(tag for tag in value.split(",") if tag.strip())
+    except ValidationError as error:
+        raise ValidationError(error.message_dict["tags"]) from None
+
+
+_MARKDOWN_HELP = _(
+    "Markdown: **bold**, *italic*, [link](https://…), > quote, ``` code ```, tables with | pipes |, "
+    "@username to mention someone, #category-slug to link a category."
+)
+
+
+class TopicForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200, help_text=_("One line that says what this is about."))
+    category = forms.ModelChoiceField(label=_("Category"), queryset=None, empty_label=None)
+    tags = forms.CharField(
+        label=_("Tags"), max_length=300, required=False,
+        help_text=_("Optional, comma-separated, e.g. imaging, statistics."),
+    )
+    raw = forms.CharField(
+        label=_("Your post"), widget=forms.Textarea(attrs={"rows": 12, "data-preview": "true"}),
+        help_text=_MARKDOWN_HELP,
+    )
+
+    def __init__(self, *args, actor, categories, **kwargs):
+        self.actor = actor
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories
+
+    def clean_tags(self):
+        return _clean_tag_field(self.cleaned_data["tags"])
+
+    def save(self):
+        try:
+            return services.topic_create(actor=self.actor, **self.cleaned_data)
+        except ValidationError as error:
+            _errors_onto_form(self, error)
+            return None
+
+
+class ReplyForm(forms.Form):
+    raw = forms.CharField(
+        label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 8, "data-preview": "true"}),
+        help_text=_MARKDOWN_HELP,
+    )
+    reply_to = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, actor, topic, **kwargs):
+        self.actor = actor
+        self.topic = topic
+        super().__init__(*args, **kwargs)
+
+    def save(self):
+        try:
+            return services.post_create(
+                actor=self.actor, topic_id=self.topic.pk, raw=self.cleaned_data["raw"],
+                reply_to_number=self.cleaned_data.get("reply_to"),
+            )
+        except ValidationError as error:
+            _errors_onto_form(self, error)
+            return None
+
+
+class PostEditForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    tags = forms.CharField(label=_("Tags"), max_length=300, required=False, help_text=_("Comma-separated."))
+    raw = forms.CharField(
+        label=_("Post"), widget=forms.Textarea(attrs={"rows": 12, "data-preview": "true"}), help_text=_MARKDOWN_HELP,
+    )
+    reason = forms.CharField(
+        label=_("Reason for the edit"), max_length=200, required=False,
+        help_text=_("Optional; shown in the revision history."),
+    )
+
+    def __init__(self, *args, actor, post, **kwargs):
+        self.actor = actor
+        self.post = post
+        super().__init__(*args, **kwargs)
+        if post.number != 1:
+            del self.fields["title"]
+            del self.fields["tags"]
+
+    def clean_tags(self):
+        return _clean_tag_field(self.cleaned_data["tags"])
+
+    def save(self):
+        data = self.cleaned_data
+        try:
+            with transaction.atomic():
+                post = services.post_edit(
+                    actor=self.actor, post_id=self.post.pk, raw=data["raw"], title=data.get("title"),
+                    reason=data.get("reason", ""),
+                )
+                if "tags" in data:
+                    services.topic_set_tags(actor=self.actor, topic_id=self.post.topic_id, tags=data["tags"])
+                return post
+        except ValidationError as error:
+            _errors_onto_form(self, error)
+            return None
+
+
+class BookmarkForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), max_length=300, required=False, help_text=_("Optional: why you bookmarked this."),
+    )
+
+
+class MoveTopicForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("Move to category"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories
+
+
+class NotificationLevelForm(forms.Form):
+    level = forms.TypedChoiceField(
+        label=_("Notifications"), coerce=int, choices=NotificationLevel.choices,
+    )

@@ -4,14 +4,31 @@ Rendered with `markdown`, then sanitized with `bleach` using the allowlist
 below. Called once when text is saved; the result is stored beside the raw
 text and shown as is. Input is bounded in size and nesting so a pathological
 text is refused with a clear message instead of tying up a worker.
-Images are not embedded: a page must never make a request to another host,
-so an image written in Markdown keeps only its alt text until we proxy images.
+
+Images are never embedded: an `<img>` would make every reader's browser ask
+another host for it (tracking readers, breaking our no third-party requests
+rule), and proxying images through our server would add an SSRF surface. So
+`![alt](https://…)` becomes an ordinary outbound link to the image, marked
+`image-link`; an image with any other scheme keeps only its alt text.
+
+`@username` and `#category-slug` become links to our own pages. This module
+does no database access: callers collect candidates with `find_references`,
+look them up, and pass what exists to `render_post`. Names inside code spans,
+code blocks and links are left alone. Only links this renderer makes may carry
+the classes `mention`, `category-link` and `image-link`: a per-render secret
+travels with them through the sanitizer, so raw HTML cannot forge a mention.
 """
 import re
+import secrets
 import signal
 import threading
+import xml.etree.ElementTree as etree
+from collections.abc import Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
 
 import bleach
 import markdown
@@ -20,6 +37,10 @@ from bleach.linkifier import LinkifyFilter, build_url_re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3",
@@ -27,7 +48,7 @@ ALLOWED_TAGS = frozenset({
     "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
 })
 ALLOWED_ATTRIBUTES = {
-    "a": ["href", "title", "rel"],
+    "a": ["href", "title", "rel", "class"],
     "abbr": ["title"],
     "code": ["class"],
     "div": ["class"],
@@ -37,7 +58,10 @@ ALLOWED_ATTRIBUTES = {
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 _EXTENSIONS = ["fenced_code", "tables", "sane_lists", "codehilite", "nl2br"]
-_EXTENSION_CONFIGS = {"codehilite": {"guess_lang": False, "css_class": "highlight"}}
+_EXTENSION_CONFIGS = {
+    "codehilite": {"guess_lang": False, "css_class": "highlight"},
+    "tables": {"use_align_attribute": True},  # style= is stripped; align= survives
+}
 # One quote or list marker at the start of what is left of a line.
 _MARKER_RE = re.compile(r"(?:>|[*+-](?=\s)|\d{1,9}[.)](?=\s))[ \t]*")
 # Python-Markdown's inline patterns take quadratic time on long runs of these
@@ -83,9 +107,26 @@ def check_markdown(text: str) -> None:
         )
 
 
+# Links this renderer makes; only they may carry these classes (see _allow_class).
+_LINK_CLASSES = frozenset({"mention", "category-link", "image-link"})
+_INTERNAL_CLASSES = frozenset({"mention", "category-link"})
+# The secret of the render in progress; raw HTML cannot know it.
+_link_secret: ContextVar[str | None] = ContextVar("_link_secret", default=None)
+
+
+def _is_internal(href: str) -> bool:
+    # "//host" and "/\\host" are other hosts to a browser.
+    return href.startswith("/") and href[1:2] not in ("/", "\\")
+
+
 def _add_link_rel(attrs, new=False):
-    href_key = (None, "href")
-    if href_key in attrs:
+    href = attrs.get((None, "href"))
+    if href is None:
+        return attrs
+    kind = attrs.get((None, "class"), "").split(" ")[0]
+    if kind in _INTERNAL_CLASSES and _is_internal(href):
+        attrs.pop((None, "rel"), None)  # our own pages: nothing to disown
+    else:
         attrs[(None, "rel")] = "nofollow ugc noopener"
     return attrs
 
@@ -97,6 +138,9 @@ _ALLOWED_CLASS_RE = re.compile(r"^(?:highlight|codehilite|language-[\w+-]{1,30}|
 def _allow_class(tag, name, value):
     if name != "class":
         return name in ALLOWED_ATTRIBUTES.get(tag, ())
+    if tag == "a":
+        kind, _space, secret = value.partition(" ")
+        return kind in _LINK_CLASSES and secret != "" and secret == _link_secret.get()
     return all(_ALLOWED_CLASS_RE.match(part) for part in value.split())
 
 
@@ -148,13 +192,141 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def render_markdown(text: str) -> str:
-    """Return sanitized HTML for `text`. Raises ValidationError if `text` is out of bounds."""
+# Not after a word character or "/", so e-mail addresses and URL paths stay text;
+# not before one, so "@jane@example.org" and "#data_set" are not cut short.
+_MENTION = r"(?<![\w/{extra}])@([A-Za-z0-9_]{{1,150}})(?![\w@])"
+_CATEGORY = r"(?<![\w&/{extra}])#([a-z0-9-]{{1,80}})(?!\w)"
+_MENTION_RE = re.compile(_MENTION.format(extra=""))
+_CATEGORY_RE = re.compile(_CATEGORY.format(extra=""))
+_SAFE_IMAGE_URL_RE = re.compile(r"https?://[^\s\x00-\x1f]+\Z", re.IGNORECASE)
+_NOTHING: Mapping[str, tuple[str, str]] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    """Sanitized HTML, and whom it mentions (to notify)."""
+
+    html: str
+    mentions: frozenset[str]  # canonical usernames that were linked
+
+
+def find_references(text: str) -> tuple[set[str], set[str]]:
+    """Candidate usernames (lower-cased) and category slugs in raw `text`, for the caller to look up.
+
+    Over-inclusive: it also finds names inside code, which `render_post` leaves unlinked.
+    """
+    users = {match.group(1).lower() for match in _MENTION_RE.finditer(text)}
+    categories = {match.group(1) for match in _CATEGORY_RE.finditer(text)}
+    return users, categories
+
+
+def _inside_bare_url(data: str, index: int) -> bool:
+    # "https://x.org/?by=@jane" is one URL for the linkifier to make; don't split it.
+    before = data[max(0, index - 300):index]
+    word = before.rsplit(None, 1)[-1] if before and not before[-1].isspace() else ""
+    return "://" in word or "www." in word
+
+
+class _ReferenceProcessor(InlineProcessor):
+    """Turns a matched name into a link built by `make_link`, or leaves it as text."""
+
+    ANCESTOR_EXCLUDES = ("a",)  # never a link inside a link
+
+    def __init__(self, pattern: str, make_link):
+        super().__init__(pattern)
+        self.make_link = make_link
+
+    def handleMatch(self, m, data):
+        link = None if _inside_bare_url(data, m.start(0)) else self.make_link(m.group(1))
+        if link is None:
+            return None, None, None
+        return link, m.start(0), m.end(0)
+
+
+class _ImagesAsLinks(Treeprocessor):
+    """Replaces every <img> with a link to the image, or with its alt text if its URL is unsafe."""
+
+    def __init__(self, md, secret: str):
+        super().__init__(md)
+        self.secret = secret
+
+    def run(self, root):
+        in_links = {image for link in root.iter("a") for image in link.iter("img")}
+        for image in list(root.iter("img")):
+            src, alt, title = image.get("src", "").strip(), image.get("alt", ""), image.get("title")
+            image.attrib.clear()
+            if image in in_links or not _SAFE_IMAGE_URL_RE.match(src):
+                image.tag, image.text = "span", alt
+                continue
+            image.tag = "a"
+            image.set("href", src)
+            image.set("class", f"image-link {self.secret}")
+            if title:
+                image.set("title", title)
+            image.text = _("Image: %(description)s") % {"description": alt or src}
+
+
+class _ForumExtension(Extension):
+    def __init__(self, *, users, categories, secret: str):
+        super().__init__()
+        self.users, self.categories, self.secret = users, categories, secret
+        self.mentions: set[str] = set()
+
+    def _mention(self, name: str):
+        found = self.users.get(name.lower())
+        if found is None:
+            return None
+        username, url = found
+        self.mentions.add(username)
+        return self._link(f"@{username}", url, "mention")
+
+    def _category(self, slug: str):
+        found = self.categories.get(slug)
+        if found is None:
+            return None
+        name, url = found
+        link = self._link(f"#{slug}", url, "category-link")
+        link.set("title", name)
+        return link
+
+    def _link(self, text: str, url: str, kind: str):
+        link = etree.Element("a", {"href": url, "class": f"{kind} {self.secret}"})
+        link.text = AtomicString(text)
+        return link
+
+    def extendMarkdown(self, md):
+        # Below links, autolinks and raw HTML (so none of them is split), above emphasis
+        # (so "@jane_doe" keeps its underscores); code spans are taken before all of these.
+        escaped = "\\\\"  # "\@jane" and "\#data" stay text
+        md.inlinePatterns.register(
+            _ReferenceProcessor(_MENTION.format(extra=escaped), self._mention), "forum_mention", 76
+        )
+        md.inlinePatterns.register(
+            _ReferenceProcessor(_CATEGORY.format(extra=escaped), self._category), "forum_category", 75
+        )
+        # After every other tree step, so alt text and URL are final.
+        md.treeprocessors.register(_ImagesAsLinks(md, self.secret), "forum_images_as_links", -10)
+
+
+def render_post(
+    text: str,
+    *,
+    users: Mapping[str, tuple[str, str]] = _NOTHING,
+    categories: Mapping[str, tuple[str, str]] = _NOTHING,
+) -> RenderedPost:
+    """Render `text` to sanitized HTML, linking the mentions and categories given.
+
+    `users` maps a lower-cased username to (username, profile URL); `categories` maps
+    a slug to (name, URL). Raises ValidationError if `text` is out of bounds.
+    """
     check_markdown(text)
+    secret = secrets.token_hex(16)
+    extension = _ForumExtension(users=users, categories=categories, secret=secret)
     try:
         with _time_limit(settings.MARKDOWN_RENDER_SECONDS):
             html = markdown.markdown(
-                text, extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS, output_format="html"
+                text, extensions=[*_EXTENSIONS, extension], extension_configs=_EXTENSION_CONFIGS,
+                output_format="html",
             )
     except _RenderTimeout:
         raise ValidationError(
@@ -166,4 +338,15 @@ def render_markdown(text: str) -> str:
             _("This text is structured too deeply to format. Please simplify its lists or quotes."),
             code="markdown_too_deep",
         ) from None
-    return _cleaner().clean(html)
+    token = _link_secret.set(secret)
+    try:
+        html = _cleaner().clean(html)
+    finally:
+        _link_secret.reset(token)
+    # The secret has done its job in the sanitizer; it must not reach the page.
+    return RenderedPost(html=html.replace(f" {secret}", ""), mentions=frozenset(extension.mentions))
+
+
+def render_markdown(text: str) -> str:
+    """Return sanitized HTML for `text`. Raises ValidationError if `text` is out of bounds."""
+    return render_post(text).html

@@ -51,18 +51,17 @@ def user_roles(user) -> frozenset:
     return cached
 
 
-
-
 def can_moderate(user) -> bool:
     """Moderators (and superusers) act on everybody's content."""
     return user.is_authenticated and user.has_perm("forum.moderate")
 
 
-
-
 def requires_mfa(user) -> bool:
     """Whether `user` must have two-factor authentication before using the site."""
-    return user.is_authenticated and any(user.has_perm(p) for p in MFA_REQUIRED_PERMISSIONS)
+    if not user.is_authenticated:
+        return False
+    # Category moderators may read private categories, so they need a second factor too.
+    return any(user.has_perm(p) for p in MFA_REQUIRED_PERMISSIONS) or bool(moderated_category_ids(user))
 
 
 def can_edit_profile(user, profile_user) -> bool:
@@ -84,6 +83,43 @@ def check_can_grant_roles(actor) -> None:
         raise PermissionDenied(_("Only staff can grant roles."))
 
 
+def moderated_category_ids(user) -> frozenset:
+    """Ids of categories `user` moderates as a category moderator (subcategories included), cached."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_moderated_category_cache", None)
+    if cached is None:
+        from .models import Category
+
+        cached = frozenset(
+            Category.objects.filter(Q(moderators=user) | Q(parent__moderators=user)).values_list("pk", flat=True)
+        )
+        user._moderated_category_cache = cached
+    return cached
+
+
+def can_moderate_category(user, category) -> bool:
+    """Global moderators, and the category's own moderators (a parent's moderators included)."""
+    return can_moderate(user) or category.pk in moderated_category_ids(user)
+
+
+def can_moderate_topic(user, topic) -> bool:
+    return can_moderate(user) or topic.category_id in moderated_category_ids(user)
+
+
+def check_can_moderate_topic(user, topic) -> None:
+    if not can_moderate_topic(user, topic):
+        raise PermissionDenied(_("Only moderators can do this."))
+
+
+def _private_membership(user, field: str) -> Q:
+    """Private categories `user` reads: through a group, or as a category moderator."""
+    from .models import Category
+
+    member = Category.objects.filter(Q(groups__user=user) | Q(moderators=user) | Q(parent__moderators=user))
+    return Q(**{f"{field}__in": member.values("pk")})
+
+
 def categories_visible_to(user, queryset: QuerySet) -> QuerySet:
     """Categories `user` may see: public and read-only ones, and private ones they belong to.
 
@@ -98,26 +134,128 @@ def categories_visible_to(user, queryset: QuerySet) -> QuerySet:
     public = Q(security__in=[Category.Security.PUBLIC, Category.Security.READ_ONLY])
     if not user.is_authenticated:
         return queryset.filter(public)
-    member = Q(pk__in=Category.objects.filter(groups__user=user).values("pk"))
-    own_topics = Q(pk__in=Topic.objects.filter(author=user).values("category_id"))
-    return queryset.filter(public | member | own_topics)
+    own_topics = Q(pk__in=Topic.objects.filter(author=user, deleted_at__isnull=True).values("category_id"))
+    return queryset.filter(public | _private_membership(user, "pk") | own_topics)
 
 
 def topics_visible_to(user, queryset: QuerySet) -> QuerySet:
-    """Topics `user` may see: all in categories they read, plus their own private topics."""
+    """Topics `user` may see: every topic the rule below allows, the one place it is written.
+
+    - public and read-only categories: everybody;
+    - private categories: the category's groups, its moderators, global moderators,
+      and the topic's own author (so the Anonymization channel shows a requester
+      their own topics and nobody else's);
+    - deleted topics: only people who moderate them.
+    """
     from .models import Category
 
     if can_moderate(user):
         return queryset
     public = Q(category__security__in=[Category.Security.PUBLIC, Category.Security.READ_ONLY])
     if not user.is_authenticated:
-        return queryset.filter(public)
-    member = Q(category_id__in=Category.objects.filter(groups__user=user).values("pk"))
-    return queryset.filter(public | member | Q(author=user))
+        return queryset.filter(public, deleted_at__isnull=True)
+    moderated = moderated_category_ids(user)
+    readable = queryset.filter(public | _private_membership(user, "category_id") | Q(author=user))
+    return readable.filter(Q(deleted_at__isnull=True) | Q(category_id__in=moderated))
 
 
+def posts_visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Posts in topics `user` may see (deleted posts included: pages show them as placeholders)."""
+    from .models import Topic
+
+    return queryset.filter(topic__in=topics_visible_to(user, Topic.objects.all()).values("pk"))
 
 
+def can_reply(user, topic) -> bool:
+    """Whoever may post in the category replies, unless the topic is closed (moderators still can)
+    or archived or deleted (nobody can)."""
+    if not user.is_authenticated or topic.archived or topic.deleted_at:
+        return False
+    if topic.closed and not can_moderate_topic(user, topic):
+        return False
+    if topic.author_id == user.pk:
+        return True
+    return can_post_in_category(user, topic.category)
+
+
+def check_can_reply(user, topic) -> None:
+    if not can_reply(user, topic):
+        if topic.closed:
+            raise PermissionDenied(_("This topic is closed to new replies."))
+        if topic.archived:
+            raise PermissionDenied(_("This topic is archived."))
+        raise PermissionDenied(_("You cannot reply in this topic."))
+
+
+def can_edit_post(user, post) -> bool:
+    """Authors edit their live posts in live topics; moderators edit any post they moderate."""
+    if not user.is_authenticated:
+        return False
+    if can_moderate_topic(user, post.topic):
+        return True
+    return (
+        post.author_id == user.pk and not post.deleted_at and not post.topic.archived
+        and not post.topic.deleted_at
+    )
+
+
+def check_can_edit_post(user, post) -> None:
+    if not can_edit_post(user, post):
+        raise PermissionDenied(_("You cannot edit this post."))
+
+
+def can_delete_post(user, post) -> bool:
+    return post.deleted_at is None and can_edit_post(user, post)
+
+
+def check_can_delete_post(user, post) -> None:
+    if not can_delete_post(user, post):
+        raise PermissionDenied(_("You cannot delete this post."))
+
+
+def can_restore_post(user, post) -> bool:
+    return post.deleted_at is not None and can_moderate_topic(user, post.topic)
+
+
+def check_can_restore_post(user, post) -> None:
+    if not can_restore_post(user, post):
+        raise PermissionDenied(_("Only moderators can restore posts."))
+
+
+def can_see_deleted_content(user, topic) -> bool:
+    """Moderators read what a deleted post said; everybody else sees a placeholder."""
+    return can_moderate_topic(user, topic)
+
+
+def can_like_post(user, post) -> bool:
+    """One like per person, never on your own post, not on deleted posts or archived topics."""
+    return (
+        user.is_authenticated and post.author_id != user.pk and post.deleted_at is None
+        and not post.topic.archived and post.topic.deleted_at is None
+    )
+
+
+def check_can_like_post(user, post) -> None:
+    if not user.is_authenticated or post.author_id == user.pk:
+        raise PermissionDenied(_("You cannot like your own post."))
+    if not can_like_post(user, post):
+        raise PermissionDenied(_("This post cannot be liked."))
+
+
+def can_pin_globally(user) -> bool:
+    return can_moderate(user)
+
+
+def check_can_pin_globally(user) -> None:
+    if not can_pin_globally(user):
+        raise PermissionDenied(_("Only global moderators can pin a topic everywhere."))
+
+
+def check_can_move_topic(user, topic, destination) -> None:
+    """Moving needs moderation rights both where the topic is and where it goes."""
+    check_can_moderate_topic(user, topic)
+    if not can_moderate_category(user, destination):
+        raise PermissionDenied(_("You cannot move topics into this category."))
 
 
 def can_post_in_category(user, category) -> bool:
@@ -127,7 +265,7 @@ def can_post_in_category(user, category) -> bool:
 
     if not user.is_authenticated:
         return False
-    if can_moderate(user) or category.security == Category.Security.PUBLIC:
+    if can_moderate_category(user, category) or category.security == Category.Security.PUBLIC:
         return True
     if category.security == Category.Security.PRIVATE and category.members_start_private_topics:
         return True

@@ -10,14 +10,18 @@ pytestmark = pytest.mark.django_db
 
 ROLES = [
     "anonymous", "member", "requester_author", "other_requester", "volunteer", "moderator", "anonymizer", "staff",
+    "category_moderator",
 ]
 
 
 @pytest.fixture
-def people(requester, volunteer, moderator, anonymizer):
+def people(requester, volunteer, moderator, anonymizer, private_category):
     from forum.permissions import Role
 
+    category_moderator = UserFactory(totp=True)  # moderates the private category only
+    private_category.moderators.add(category_moderator)
     return {
+        "category_moderator": category_moderator,
         "anonymous": None,
         "member": UserFactory(),
         "requester_author": requester,
@@ -30,29 +34,72 @@ def people(requester, volunteer, moderator, anonymizer):
 
 
 # Expected status for each view and role. A private thing is a 404, like a missing one.
+SEES_PRIVATE = {"requester_author", "moderator", "anonymizer", "staff", "category_moderator"}
+MODERATES_PRIVATE = {"moderator", "staff", "category_moderator"}
+MODERATES_PUBLIC = {"moderator", "staff"}
+
+
+def _private(role, allowed=SEES_PRIVATE, refused=404):
+    """Anonymous people are sent to sign in for personal pages; others get `refused` unless allowed."""
+    return 200 if role in allowed else refused
+
+
 MATRIX = {
-    "private_category": {
-        "anonymous": 404, "member": 404, "requester_author": 200, "other_requester": 404,
-        "volunteer": 404, "moderator": 200, "anonymizer": 200, "staff": 200,
+    "private_category": {role: _private(role) for role in ROLES},
+    "private_topic": {role: _private(role) for role in ROLES},
+    "private_post_permalink": {role: 302 if role in SEES_PRIVATE else 404 for role in ROLES},
+    "private_post_revisions": {role: _private(role) for role in ROLES},
+    "private_topic_reply": {
+        role: 302 if role == "anonymous" else _private(role, SEES_PRIVATE) for role in ROLES
     },
-    "private_topic": {
-        "anonymous": 404, "member": 404, "requester_author": 200, "other_requester": 404,
-        "volunteer": 404, "moderator": 200, "anonymizer": 200, "staff": 200,
+    "private_post_edit": {
+        role: 302 if role == "anonymous" else (
+            200 if role in {"requester_author"} | MODERATES_PRIVATE else 403 if role in SEES_PRIVATE else 404
+        ) for role in ROLES
+    },
+    "private_post_bookmark": {
+        role: 302 if role == "anonymous" else _private(role) for role in ROLES
+    },
+    "private_topic_move": {
+        role: 302 if role == "anonymous" else (
+            200 if role in MODERATES_PRIVATE else 403 if role in SEES_PRIVATE else 404
+        ) for role in ROLES
+    },
+    "private_topic_unread": {
+        role: 302 if role == "anonymous" else (302 if role in SEES_PRIVATE else 404) for role in ROLES
     },
     "public_topic": {role: 200 for role in ROLES},
-    "profile_edit": {role: (302 if role == "anonymous" else 200) for role in ROLES},
-    "admin": {
-        "anonymous": 302, "member": 302, "requester_author": 302, "other_requester": 302,
-        "volunteer": 302, "moderator": 302, "anonymizer": 302, "staff": 200,
+    "public_topic_move": {
+        role: 302 if role == "anonymous" else (200 if role in MODERATES_PUBLIC else 403) for role in ROLES
     },
+    "public_post_edit": {
+        role: 302 if role == "anonymous" else (200 if role in {"requester_author"} | MODERATES_PUBLIC else 403)
+        for role in ROLES
+    },
+    "new_for_me": {role: (302 if role == "anonymous" else 200) for role in ROLES},
+    "bookmarks": {role: (302 if role == "anonymous" else 200) for role in ROLES},
+    "profile_edit": {role: (302 if role == "anonymous" else 200) for role in ROLES},
+    "admin": {role: 200 if role == "staff" else 302 for role in ROLES},
 }
 
 
 def url_for(view, private_topic, public_topic):
+    private_post = private_topic.posts.get()
     return {
         "private_category": private_topic.category.get_absolute_url(),
         "private_topic": private_topic.get_absolute_url(),
+        "private_post_permalink": private_post.get_absolute_url(),
+        "private_post_revisions": f"/p/{private_post.pk}/revisions/",
+        "private_topic_reply": f"/t/{private_topic.pk}/reply/",
+        "private_post_edit": f"/p/{private_post.pk}/edit/",
+        "private_post_bookmark": f"/p/{private_post.pk}/bookmark/",
+        "private_topic_move": f"/t/{private_topic.pk}/move/",
+        "private_topic_unread": f"/t/{private_topic.pk}/unread/",
         "public_topic": public_topic.get_absolute_url(),
+        "public_topic_move": f"/t/{public_topic.pk}/move/",
+        "public_post_edit": f"/p/{public_topic.posts.get().pk}/edit/",
+        "new_for_me": "/new/",
+        "bookmarks": "/my/bookmarks/",
         "profile_edit": "/settings/profile/",
         "admin": "/admin/",
     }[view]
@@ -66,8 +113,36 @@ def test_permission_matrix(client, people, private_topic, public_topic, view, ro
         sign_in(client, user)
     response = client.get(url_for(view, private_topic, public_topic))
     assert response.status_code == MATRIX[view][role], (view, role)
-    if response.status_code == 200 and view != "admin":
-        assert private_topic.title in response.content.decode() or view != "private_category"
+    if view.startswith("private_") and response.status_code == 404:
+        assert private_topic.title not in response.content.decode()
+    if view == "private_category" and response.status_code == 200:
+        assert private_topic.title in response.content.decode()
+
+
+PRIVATE_ACTIONS = {
+    "reply": lambda topic, post: (f"/t/{topic.pk}/reply/", {"raw": "Intruding"}),
+    "like": lambda topic, post: (f"/p/{post.pk}/like/", {}),
+    "bookmark": lambda topic, post: (f"/p/{post.pk}/bookmark/", {"note": "x"}),
+    "delete": lambda topic, post: (f"/p/{post.pk}/delete/", {}),
+    "moderate": lambda topic, post: (f"/t/{topic.pk}/moderate/", {"action": "close"}),
+    "notify": lambda topic, post: (f"/notifications/topic/{topic.pk}/", {"level": "3"}),
+}
+
+
+@pytest.mark.parametrize("action", sorted(PRIVATE_ACTIONS))
+@pytest.mark.parametrize("role", ["member", "other_requester", "volunteer"])
+def test_outsiders_cannot_act_on_a_private_topic(client, people, private_topic, action, role):
+    """Every write on a private topic is a 404 for people outside its audience, and changes nothing."""
+    from forum.models import Bookmark, Post, PostLike, TopicNotificationSetting
+
+    sign_in(client, people[role])
+    url, data = PRIVATE_ACTIONS[action](private_topic, private_topic.posts.get())
+    assert client.post(url, data).status_code == 404
+    private_topic.refresh_from_db()
+    assert (private_topic.closed, private_topic.deleted_at, Post.objects.filter(topic=private_topic).count()) == (
+        False, None, 1)
+    assert not PostLike.objects.exists() and not Bookmark.objects.exists()
+    assert not TopicNotificationSetting.objects.exists()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -77,10 +152,11 @@ def test_private_topic_titles_never_leak_into_public_lists(client, people, priva
         sign_in(client, user)
     may_see = MATRIX["private_topic"][role] == 200
     profile_url = private_topic.author.get_absolute_url()
-    for url in ("/", public_topic.category.get_absolute_url(), profile_url):
+    listing = {"/", "/latest/", "/top/", "/unanswered/", profile_url}
+    for url in ("/", "/latest/", "/top/", "/unanswered/", public_topic.category.get_absolute_url(), profile_url):
         content = client.get(url).content.decode()
-        # Only the author's profile lists their topics, and only to those who may see them.
-        assert (private_topic.title in content) == (may_see and url == profile_url), (url, role)
+        # Site-wide lists and the author's profile list it, only to those who may see it.
+        assert (private_topic.title in content) == (may_see and url in listing), (url, role)
 
 
 def test_home_lists_private_category_only_to_people_who_may_see_it(client, people, private_topic):

@@ -88,8 +88,9 @@ def test_public_profile_lists_visible_topics_only(client, requester, public_topi
     page = client.get(requester.get_absolute_url()).content.decode()
     assert public_topic.title in page
     assert private_topic.title not in page
-    assert "No claimed requests yet." in page
-    assert "No delivered results yet." in page
+    assert "Likes received" in page
+    replies = client.get(requester.get_absolute_url() + "?tab=replies").content.decode()
+    assert private_topic.title not in replies
 
 
 def test_unknown_profile_is_404(client, db):

@@ -14,10 +14,12 @@ def test_seed_demo_creates_mission_categories_accounts_and_requests_and_is_safe_
     settings.DEBUG = True
     call_command("seed_demo")
     first = counts()
-    assert first[0] == 9 and first[1] == 4 and first[2] >= 5
+    assert first[0] == 10 and first[1] == 4 and first[2] >= 6  # nine categories and one subcategory
     assert Category.objects.get(slug="anonymization").security == Category.Security.PRIVATE
     call_command("seed_demo")
     assert counts() == first
+    assert Topic.objects.filter(pinned_globally=True).count() == 1
+    assert Post.objects.filter(like_count=1).count() == 2
     output = capsys.readouterr().out
     assert "demo.requester@example.org" in output and "password:" in output
     assert User.objects.get(username="demo_moderator").has_perm("forum.moderate")

@@ -45,6 +45,13 @@ ACCOUNTS = [
     ("demo_anonymizer", "Ana Anonymizer (demo)", [Role.ANONYMIZATION], False),
 ]
 
+DEMO_TAGS = {
+    "epidemiology-modelling": ["modelling", "time-series"],
+    "imaging": ["imaging", "segmentation"],
+    "genomics": ["genomics", "sequencing"],
+    "data-requests": ["tabular", "statistics"],
+}
+
 REQUESTS = [
     ("epidemiology-modelling", "demo_requester",
      "Estimate the incubation period from 120 synthetic case reports",
@@ -151,8 +158,35 @@ class Command(BaseCommand):
         return users
 
     def _requests(self, categories, users):
+        if not Category.objects.filter(slug="chest-ct").exists():
+            services.category_create(
+                name="Chest CT", slug="chest-ct", color="#6d28d9", parent=categories["imaging"], position=0,
+                description="Requests about chest CT series: segmentation, scoring, cohorts.",
+            )
+        created = []
         for slug, username, title, body in REQUESTS:
             author = users[username]
             if not Topic.objects.filter(author=author, title=title).exists():
-                services.topic_create(actor=author, category=categories[slug], title=title, raw=body)
+                created.append(services.topic_create(
+                    actor=author, category=categories[slug], title=title, raw=body, tags=DEMO_TAGS.get(slug, ()),
+                ))
+        if not created:
+            return
+        # A short conversation, so the demo shows replies, mentions, likes and unread counts.
+        first = created[0]
+        volunteer, requester = users["demo_volunteer"], users["demo_requester"]
+        reply = services.post_create(
+            actor=volunteer, topic_id=first.pk, reply_to_number=1,
+            raw="Happy to help, @demo_requester. Could you share the column dictionary?\n\n"
+                "```python\nimport pandas as pd\ncases = pd.read_csv(\"cases.csv\")\n```",
+        )
+        services.post_like(actor=requester, post_id=reply.pk)
+        services.post_like(actor=volunteer, post_id=first.first_post.pk)
+        welcome = services.topic_create(
+            actor=users["demo_moderator"], category=categories["site-feedback"],
+            title="Welcome: how to ask for help and how to volunteer",
+            raw="Start with the [FAQ](/faq/). Requests go in #data-requests; questions about this site here.",
+            tags=["welcome"],
+        )
+        services.topic_set_pinned(actor=users["demo_moderator"], topic_id=welcome.pk, pinned=True, globally=True)
 

@@ -1,6 +1,6 @@
-"""People, terms, and the shared space: categories, topics, posts."""
+"""People and the terms they accept."""
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
-from .orcid import validate_orcid
+from ..orcid import validate_orcid
 
 
 class User(AbstractUser):
@@ -100,87 +100,3 @@ class TermsAcceptance(models.Model):
 
     def __str__(self):
         return f"{self.user} accepted {self.terms_version}"
-
-
-class Category(models.Model):
-    class Security(models.TextChoices):
-        PUBLIC = "public", _("Public: everybody reads, members post")
-        READ_ONLY = "read_only", _("Read-only: everybody reads, only its groups post")
-        PRIVATE = "private", _("Private: only its groups, moderators and each topic's author")
-
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
-    name = models.CharField(_("name"), max_length=80)
-    slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    color = models.CharField(
-        _("color"), max_length=7, default="#2563eb",
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex color such as #2563eb."))],
-    )
-    description = models.TextField(_("description"), blank=True)
-    position = models.PositiveIntegerField(_("position"), default=0)
-    security = models.CharField(
-        _("security"), max_length=12, choices=Security.choices, default=Security.PUBLIC
-    )
-    groups = models.ManyToManyField(
-        Group, blank=True, related_name="categories",
-        help_text=_("Who may read a private category, or post in a read-only one."),
-    )
-    members_start_private_topics = models.BooleanField(
-        _("members start private topics"), default=False,
-        help_text=_("In a private category: any member may start a topic that only they, "
-                    "the category's groups and moderators see (like the Anonymization channel)."),
-    )
-
-    class Meta:
-        ordering = ["position", "name"]
-        verbose_name = _("category")
-        verbose_name_plural = _("categories")
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("forum:category-detail", kwargs={"slug": self.slug})
-
-
-class Topic(models.Model):
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="topics")
-    title = models.CharField(_("title"), max_length=200)
-    slug = models.SlugField(max_length=200, allow_unicode=False)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topics")
-    created_at = models.DateTimeField(default=timezone.now)
-    last_posted_at = models.DateTimeField(default=timezone.now)
-    post_count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-last_posted_at"]
-        indexes = [
-            models.Index(fields=["category", "-last_posted_at"], name="topic_category_latest"),
-            models.Index(fields=["-last_posted_at"], name="topic_latest"),
-        ]
-
-    def __str__(self):
-        return self.title
-
-    def get_absolute_url(self):
-        return reverse("forum:topic-detail", kwargs={"pk": self.pk, "slug": self.slug})
-
-
-class Post(models.Model):
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
-    number = models.PositiveIntegerField()
-    raw = models.TextField()
-    html = models.TextField(editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["topic", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["topic", "number"], name="post_number_unique_in_topic"),
-        ]
-
-    def __str__(self):
-        return f"{self.topic} #{self.number}"

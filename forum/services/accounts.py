@@ -1,4 +1,4 @@
-"""Every write in the forum: roles, terms, profiles, welcome email, topics."""
+"""Writes about people: roles, terms, profiles, the welcome email."""
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
@@ -8,22 +8,20 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from .markdown import render_markdown
-from .models import Category, Post, TermsAcceptance, TermsVersion, Topic, User
-from .orcid import normalize_orcid
-from .permissions import (
+from ..markdown import render_markdown
+from ..models import TermsAcceptance, TermsVersion, User
+from ..orcid import normalize_orcid
+from ..permissions import (
     ROLE_GROUP_NAMES,
     ROLE_PERMISSIONS,
     SELF_SERVICE_ROLES,
     Role,
     check_can_edit_profile,
     check_can_grant_roles,
-    check_can_post_in_category,
 )
-from .selectors import TERMS_CACHE_KEY
+from ..selectors import TERMS_CACHE_KEY
 
 # --- Roles ------------------------------------------------------------------------
 
@@ -154,7 +152,7 @@ def profile_update(
 
 def welcome_email_queue(*, user: User) -> None:
     """Send the welcome email once the current transaction commits."""
-    from .tasks import send_welcome_email
+    from ..tasks import send_welcome_email
 
     send_welcome_email.delay_on_commit(user_id=user.pk)
 
@@ -189,39 +187,3 @@ def welcome_email_send(*, user_id: int) -> bool:
     user.welcome_email_sent_at = timezone.now()
     user.save(update_fields=["welcome_email_sent_at"])
     return True
-
-
-# --- Categories and topics --------------------------------------------------------
-
-@transaction.atomic
-def category_create(
-    *, name: str, slug: str, description: str = "", color: str = "#2563eb", position: int = 0,
-    security: str = Category.Security.PUBLIC, group_names=(), parent: Category | None = None,
-    members_start_private_topics: bool = False,
-) -> Category:
-    """Create a category; `group_names` are the groups that read (private) or post (read-only)."""
-    category = Category(
-        name=name, slug=slug, description=description, color=color, position=position,
-        security=security, parent=parent, members_start_private_topics=members_start_private_topics,
-    )
-    category.full_clean()
-    category.save()
-    category.groups.set(Group.objects.filter(name__in=group_names))
-    return category
-
-
-@transaction.atomic
-def topic_create(*, actor: User, category: Category, title: str, raw: str) -> Topic:
-    """Open a topic with its first post. The post's HTML is rendered here, once."""
-    check_can_post_in_category(actor, category)
-    title = " ".join(title.split())
-    if not title:
-        raise ValidationError({"title": _("Please give the topic a title.")})
-    html = render_markdown(raw)
-    now = timezone.now()
-    topic = Topic.objects.create(
-        category=category, title=title, slug=slugify(title)[:200] or "topic", author=actor,
-        created_at=now, last_posted_at=now, post_count=1,
-    )
-    Post.objects.create(topic=topic, author=actor, number=1, raw=raw, html=html, created_at=now, updated_at=now)
-    return topic

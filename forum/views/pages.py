@@ -1,4 +1,4 @@
-"""Forum pages. Each view parses input, checks one permission, calls one service or selector."""
+"""Site pages: home, profiles, terms, static pages."""
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import selectors, services
-from .forms import ProfileForm, TermsAcceptForm
-from .permissions import Role, can_edit_profile, user_roles
+from .. import selectors, services
+from ..forms import ProfileForm, TermsAcceptForm
+from ..pagecache import cache_anonymous_page
+from ..permissions import Role, can_edit_profile, user_roles
 
-TOPICS_PER_PAGE = 30
+HOME_LATEST_TOPICS = 10
+PROFILE_ITEMS_PER_PAGE = 20
 
 
 @require_GET
@@ -29,37 +31,37 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+@cache_anonymous_page
 def home(request):
-    categories = selectors.category_list(user=request.user)
-    return render(request, "forum/home.html", {"categories": categories})
+    context = {
+        "categories": selectors.category_list(user=request.user),
+        "latest_topics": selectors.topic_list(user=request.user)[:HOME_LATEST_TOPICS],
+    }
+    return render(request, "forum/home.html", context)
 
 
-def category_detail(request, slug):
-    category = selectors.category_get(user=request.user, slug=slug)
-    page = Paginator(selectors.topic_list(user=request.user, category=category), TOPICS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "forum/category_detail.html", {"category": category, "page": page})
+PROFILE_TABS = ("topics", "replies", "likes")
 
 
-def topic_detail(request, pk, slug):
-    topic = selectors.topic_get(user=request.user, pk=pk)
-    if slug != topic.slug:
-        return redirect(topic, permanent=True)
-    posts = selectors.post_list(topic=topic)
-    return render(request, "forum/topic_detail.html", {"topic": topic, "posts": posts})
-
-
+@cache_anonymous_page
 def profile_detail(request, username):
     profile_user = selectors.profile_get(username=username)
+    tab = request.GET.get("tab", "topics")
+    if tab not in PROFILE_TABS:
+        tab = "topics"
+    if tab == "replies":
+        items = selectors.profile_reply_list(user=request.user, profile_user=profile_user)
+    elif tab == "likes":
+        items = selectors.profile_like_list(user=request.user, profile_user=profile_user)
+    else:
+        items = selectors.profile_topic_list(user=request.user, profile_user=profile_user)
     context = {
         "profile_user": profile_user,
         "roles": [role for role in Role if role in user_roles(profile_user)],
         "can_edit": can_edit_profile(request.user, profile_user),
-        # Filled by the requests board as it grows; empty lists render an empty state.
-        "asked": selectors.profile_topic_list(user=request.user, profile_user=profile_user),
-        "claimed": [],
-        "delivered": [],
+        "activity": selectors.profile_activity(user=request.user, profile_user=profile_user),
+        "tab": tab,
+        "page": Paginator(items, PROFILE_ITEMS_PER_PAGE).get_page(request.GET.get("page")),
     }
     return render(request, "forum/profile_detail.html", context)
 
@@ -110,5 +112,6 @@ def terms_accept(request):
     )
 
 
+@cache_anonymous_page
 def static_page(request, template_name):
     return render(request, template_name, {"terms": selectors.terms_current()})

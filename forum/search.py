@@ -1,0 +1,335 @@
+"""Full-text search over topic titles and post bodies; the one module that knows the backend.
+
+PostgreSQL: a stored tsvector on forum_post (title weighted A on a topic's
+first post, body B) with a GIN index. SQLite, the embedded default: an FTS5
+table keyed by post id. Both are created by migration 0004 and kept current by
+the services, which call `index_posts` in the same transaction as each write.
+
+`search_posts` is the query half: the permission filter is part of the SQL, so
+counts and pages never include a post the reader may not see.
+"""
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, TextField, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from taggit.models import Tag
+
+from .models import Category, Post, Topic
+from .permissions import posts_visible_to
+
+SEARCH_CONFIG = "english"  # also in migration 0004
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def index_posts(post_ids) -> None:
+    """(Re)index these posts; deleted ones are dropped from the index."""
+    post_ids = list(post_ids)
+    if not post_ids:
+        return
+    posts = Post.objects.filter(pk__in=post_ids)
+    if _is_postgresql():
+        title = Subquery(Topic.objects.filter(pk=OuterRef("topic_id")).values("title")[:1])
+        posts.filter(deleted_at__isnull=False).update(search_vector=None)
+        posts.filter(deleted_at__isnull=True).update(
+            search_vector=SearchVector(
+                Case(When(number=1, then=title), default=Value("")), weight="A", config=SEARCH_CONFIG
+            ) + SearchVector("raw", weight="B", config=SEARCH_CONFIG)
+        )
+        return
+    rows = posts.values_list("pk", "number", "raw", "topic__title", "deleted_at")
+    with connection.cursor() as cursor:
+        cursor.executemany("DELETE FROM forum_post_fts WHERE rowid = %s", [(pk,) for pk in post_ids])
+        cursor.executemany(
+            "INSERT INTO forum_post_fts (rowid, title, body) VALUES (%s, %s, %s)",
+            [(pk, title if number == 1 else "", raw) for pk, number, raw, title, deleted in rows if not deleted],
+        )
+
+
+def index_topic_title(topic_id: int) -> None:
+    """Reindex a topic's first post after its title changed."""
+    index_posts(Post.objects.filter(topic_id=topic_id, number=1).values_list("pk", flat=True))
+
+
+def rebuild_index(batch_size: int = 2000) -> int:
+    """Reindex every post, in batches; returns how many posts were indexed."""
+    total = 0
+    last_pk = 0
+    while True:
+        batch = list(Post.objects.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return total
+        index_posts(batch)
+        total += len(batch)
+        last_pk = batch[-1]
+
+
+# --- Querying ---------------------------------------------------------------------
+
+MAX_QUERY_LENGTH = 200
+MAX_PER_PAGE = 100
+# A word found in thousands of posts is ranked among its newest matches only: ranking reads
+# every candidate's vector, and nobody pages past the first few hundred results anyway.
+MAX_CANDIDATES = 1000
+STATUSES = ("open", "closed", "archived")
+# Private-use characters mark highlights inside the database; they become <mark>
+# only after the text is escaped, so nothing a user wrote can turn into markup.
+MARK_START, MARK_STOP = "\ue000", "\ue001"
+SNIPPET_ELLIPSIS = "…"
+
+
+@dataclass
+class SearchResult:
+    post: Post  # with topic, topic.category and author loaded
+    rank: float
+    snippet: SafeString  # escaped post text with <mark> around matches
+    title_html: SafeString  # escaped topic title, matches marked when the title matched
+
+
+@dataclass
+class SearchPage:
+    results: list
+    total: int  # at most MAX_CANDIDATES
+    page: int
+    per_page: int
+    more: bool = False  # more posts match than `total`: the newest of them were ranked
+
+    @property
+    def page_count(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.page_count
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.page + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.page - 1
+
+
+def search_posts(
+    *, user, query: str, category: Category | None = None, tag: Tag | None = None, author: str | None = None,
+    date_from: datetime.date | None = None, date_to: datetime.date | None = None, status: str | None = None,
+    page: int = 1, per_page: int = 20,
+) -> SearchPage:
+    """Live posts `user` may read matching `query`, best first, one page of them with highlighted snippets.
+
+    `category` includes its subcategories; `author` is a username; the dates bound
+    the post's creation day (both inclusive, in the current time zone); `status` is
+    one of STATUSES. A blank query gives an empty page. When more than MAX_CANDIDATES
+    posts match, the newest MAX_CANDIDATES of them are ranked and `more` is set. Three
+    queries at most.
+    """
+    query = _truncate(" ".join((query or "").split()))
+    per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
+    page = max(int(page), 1)
+    if not query:
+        return SearchPage(results=[], total=0, page=1, per_page=per_page)
+    posts = _searchable_posts(
+        user, category=category, tag=tag, author=author, date_from=date_from, date_to=date_to, status=status
+    )
+    if _is_postgresql():
+        return _search_postgresql(posts, query, page, per_page)
+    return _search_sqlite(posts, query, page, per_page)
+
+
+def _truncate(query: str) -> str:
+    """Cut an over-long query at a word boundary, so no half word is searched for."""
+    if len(query) <= MAX_QUERY_LENGTH:
+        return query
+    cut = query[:MAX_QUERY_LENGTH + 1]
+    return cut.rsplit(" ", 1)[0] if " " in cut else cut[:MAX_QUERY_LENGTH]
+
+
+def _searchable_posts(user, *, category, tag, author, date_from, date_to, status):
+    """Live posts in live topics that `user` may see, narrowed by the filters; no search yet."""
+    posts = posts_visible_to(
+        user, Post.objects.filter(deleted_at__isnull=True, topic__deleted_at__isnull=True)
+    ).order_by()
+    if category is not None:
+        posts = posts.filter(Q(topic__category_id=category.pk) | Q(topic__category__parent_id=category.pk))
+    if tag is not None:
+        posts = posts.filter(topic_id__in=Topic.objects.filter(tags=tag).values("pk"))
+    if author:
+        posts = posts.filter(author__username=author)
+    if date_from is not None:
+        posts = posts.filter(created_at__gte=_start_of_day(date_from))
+    if date_to is not None:
+        posts = posts.filter(created_at__lt=_start_of_day(date_to + datetime.timedelta(days=1)))
+    if status:
+        if status not in STATUSES:
+            raise ValueError(f"Unknown status {status!r}; use one of {STATUSES}.")
+        if status == "open":
+            posts = posts.filter(topic__closed=False, topic__archived=False)
+        else:
+            posts = posts.filter(**{f"topic__{status}": True})
+    return posts
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _clamp_page(page: int, total: int, per_page: int) -> int:
+    return min(page, max((total + per_page - 1) // per_page, 1))
+
+
+def _marked_html(text: str) -> SafeString:
+    """Escape `text`, then turn the highlight sentinels into balanced <mark> elements."""
+    parts = []
+    open_mark = False
+    for piece in re.split(f"([{MARK_START}{MARK_STOP}])", text or ""):
+        if piece == MARK_START:
+            if not open_mark:
+                parts.append("<mark>")
+                open_mark = True
+        elif piece == MARK_STOP:
+            if open_mark:
+                parts.append("</mark>")
+                open_mark = False
+        else:
+            parts.append(escape(piece))
+    if open_mark:
+        parts.append("</mark>")
+    return mark_safe("".join(parts))  # noqa: S308 - built from escaped text and our own tags only
+
+
+def _load_posts(ids) -> dict:
+    return Post.objects.select_related("topic", "topic__category", "author").in_bulk(ids)
+
+
+# --- PostgreSQL -------------------------------------------------------------------
+
+def _search_postgresql(posts, query: str, page: int, per_page: int) -> SearchPage:
+    tsquery = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    matching = posts.filter(search_vector=tsquery)
+    ranked = _rank_postgresql(matching, tsquery, page, per_page)
+    if not ranked and page > 1:  # past the end: count, then serve the last page
+        page = _clamp_page(page, min(matching.values("pk")[:MAX_CANDIDATES].count(), MAX_CANDIDATES), per_page)
+        ranked = _rank_postgresql(matching, tsquery, page, per_page)
+    if not ranked:
+        return SearchPage(results=[], total=0, page=1, per_page=per_page)
+    total = ranked[0][2]
+    more = total > MAX_CANDIDATES
+    total = min(total, MAX_CANDIDATES)
+    # Headlines re-parse the text, so only the page's posts get them.
+    headline = {
+        "config": SEARCH_CONFIG, "start_sel": MARK_START, "stop_sel": MARK_STOP,
+    }
+    found = (
+        Post.objects.filter(pk__in=[row[0] for row in ranked])
+        .select_related("topic", "topic__category", "author")
+        .annotate(
+            # One excerpt around the best match: fragment mode can shrink to the bare word on short posts.
+            body_headline=SearchHeadline("raw", tsquery, max_words=35, min_words=15, **headline),
+            title_headline=Case(
+                When(number=1, then=SearchHeadline("topic__title", tsquery, highlight_all=True, **headline)),
+                default=Value(""), output_field=TextField(),
+            ),
+        )
+        .in_bulk()
+    )
+    results = []
+    for pk, rank, _total in ranked:
+        post = found.get(pk)
+        if post is None:  # deleted between the two queries
+            continue
+        results.append(SearchResult(
+            post=post, rank=rank, snippet=_marked_html(post.body_headline),
+            title_html=_marked_html(post.title_headline or post.topic.title),
+        ))
+    return SearchPage(results=results, total=total, page=page, per_page=per_page, more=more)
+
+
+def _rank_postgresql(matching, tsquery, page: int, per_page: int) -> list:
+    """(pk, rank, matches counted up to MAX_CANDIDATES + 1) for one page, in one query.
+
+    Only the newest MAX_CANDIDATES + 1 matches are read: ids grow with time and are
+    indexed, so for a common word that is a backward index scan that stops early.
+    The count comes from the same scan; the extra candidate only tells that there are more.
+    """
+    candidates = matching.order_by("-pk").values("pk")[:MAX_CANDIDATES + 1]
+    offset = (page - 1) * per_page
+    return list(
+        Post.objects.filter(pk__in=candidates)
+        .annotate(
+            rank=SearchRank(F("search_vector"), tsquery),
+            total=Window(Count("*")),
+            newness=Window(RowNumber(), order_by=F("pk").desc()),
+        )
+        .filter(newness__lte=MAX_CANDIDATES)
+        .order_by("-rank", "-created_at", "-pk")
+        .values_list("pk", "rank", "total")[offset:offset + per_page]
+    )
+
+
+# --- SQLite -----------------------------------------------------------------------
+
+def fts5_query(query: str) -> str:
+    """`query` as FTS5 syntax that cannot fail: every word a quoted string, all of them required."""
+    words = [word for word in query.split() if re.search(r"\w", word)]
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _search_sqlite(posts, query: str, page: int, per_page: int) -> SearchPage:
+    match = fts5_query(query)
+    if not match:
+        return SearchPage(results=[], total=0, page=1, per_page=per_page)
+    # The permission filter, composed as SQL with its own parameters (never interpolated).
+    allowed_sql, allowed_params = posts.values("pk").query.sql_with_params()
+    where = f"forum_post_fts MATCH %s AND forum_post_fts.rowid IN ({allowed_sql})"
+    params = [match, *allowed_params]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM forum_post_fts WHERE {where} LIMIT %s)",
+            [*params, MAX_CANDIDATES + 1],
+        )
+        total = cursor.fetchone()[0]
+        more = total > MAX_CANDIDATES
+        total = min(total, MAX_CANDIDATES)
+        page = _clamp_page(page, total, per_page)
+        if not total:
+            return SearchPage(results=[], total=0, page=page, per_page=per_page)
+        if more:  # rank the newest matches only, as on PostgreSQL
+            where += (
+                f" AND forum_post_fts.rowid IN (SELECT rowid FROM forum_post_fts WHERE {where} "
+                "ORDER BY rowid DESC LIMIT %s)"
+            )
+            params = [*params, *params, MAX_CANDIDATES]
+        cursor.execute(
+            "SELECT forum_post_fts.rowid, bm25(forum_post_fts, 10.0, 1.0) AS score, "
+            "highlight(forum_post_fts, 0, %s, %s), snippet(forum_post_fts, 1, %s, %s, %s, 32) "
+            f"FROM forum_post_fts JOIN forum_post AS p ON p.id = forum_post_fts.rowid WHERE {where} "
+            "ORDER BY score, p.created_at DESC, p.id DESC LIMIT %s OFFSET %s",
+            [MARK_START, MARK_STOP, MARK_START, MARK_STOP, SNIPPET_ELLIPSIS, *params, per_page, (page - 1) * per_page],
+        )
+        rows = cursor.fetchall()
+    found = _load_posts([row[0] for row in rows])
+    results = []
+    for pk, score, title, snippet in rows:
+        post = found.get(pk)
+        if post is None:  # deleted between the queries
+            continue
+        # bm25 is lower for better matches; negate it so rank is higher-is-better on both backends.
+        results.append(SearchResult(
+            post=post, rank=-score, snippet=_marked_html(snippet),
+            title_html=_marked_html(title if post.number == 1 and title else post.topic.title),
+        ))
+    return SearchPage(results=results, total=total, page=page, per_page=per_page, more=more)

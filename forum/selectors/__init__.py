@@ -1,0 +1,39 @@
+"""Every read a forum page needs, with joins and counts done in the query; re-exported here."""
+from .people import (
+    TERMS_CACHE_KEY,
+    profile_activity,
+    profile_get,
+    profile_like_list,
+    profile_reply_list,
+    profile_topic_list,
+    terms_current,
+)
+from .topics import (
+    LIST_ORDERS,
+    POSTS_PER_PAGE,
+    TOP_PERIODS,
+    bookmark_list,
+    category_choices,
+    category_get,
+    category_list,
+    notification_level_effective,
+    notification_levels_for,
+    post_get,
+    post_get_by_number,
+    post_page_number,
+    post_revision_list,
+    subcategory_list,
+    tag_get,
+    topic_get,
+    topic_list,
+    topic_page,
+    topic_read_number,
+)
+
+__all__ = [
+    "LIST_ORDERS", "POSTS_PER_PAGE", "TERMS_CACHE_KEY", "TOP_PERIODS", "bookmark_list", "category_choices",
+    "category_get", "category_list", "notification_level_effective", "notification_levels_for", "post_get",
+    "post_get_by_number", "post_page_number", "post_revision_list", "profile_activity", "profile_get",
+    "profile_like_list", "profile_reply_list", "profile_topic_list", "subcategory_list", "tag_get",
+    "terms_current", "topic_get", "topic_list", "topic_page", "topic_read_number",
+]

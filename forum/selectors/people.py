@@ -1,0 +1,74 @@
+"""Reads about people and terms."""
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from ..models import Post, PostLike, TermsVersion, Topic, User
+from ..permissions import posts_visible_to, topics_visible_to
+
+TERMS_CACHE_KEY = "forum:terms-current"
+_TERMS_CACHE_SECONDS = 300
+
+
+def terms_current() -> TermsVersion | None:
+    """The newest published terms version, cached; None before any is published."""
+    cached = cache.get(TERMS_CACHE_KEY)
+    if cached is not None:
+        return cached or None
+    terms = TermsVersion.objects.order_by("-published_at", "-pk").first()
+    cache.set(TERMS_CACHE_KEY, terms or "", _TERMS_CACHE_SECONDS)
+    return terms
+
+
+def profile_get(*, username: str) -> User:
+    """An active person's public profile, with expertise tags prefetched."""
+    return get_object_or_404(
+        User.objects.filter(is_active=True).prefetch_related("expertise", "groups"), username=username
+    )
+
+
+def _visible_live_posts(user, profile_user: User) -> QuerySet:
+    posts = Post.objects.filter(author=profile_user, deleted_at__isnull=True)
+    return posts_visible_to(user, posts)
+
+
+def profile_activity(*, user, profile_user: User) -> dict:
+    """Counts for a profile, over what `user` may see only (private topics are never counted)."""
+    visible_topics = topics_visible_to(user, Topic.objects.all()).values("pk")
+    return {
+        "topics": Topic.objects.filter(author=profile_user, pk__in=visible_topics).count(),
+        "replies": _visible_live_posts(user, profile_user).filter(number__gt=1).count(),
+        "likes_given": PostLike.objects.filter(
+            user=profile_user, post__deleted_at__isnull=True, post__topic__in=visible_topics
+        ).count(),
+        "likes_received": PostLike.objects.filter(
+            post__author=profile_user, post__deleted_at__isnull=True, post__topic__in=visible_topics
+        ).count(),
+    }
+
+
+def profile_topic_list(*, user, profile_user: User) -> QuerySet:
+    """Topics `profile_user` started that `user` may see, newest first."""
+    return (
+        topics_visible_to(user, Topic.objects.filter(author=profile_user))
+        .select_related("category", "author", "last_poster").prefetch_related("tags")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def profile_reply_list(*, user, profile_user: User) -> QuerySet:
+    """Replies `profile_user` wrote in topics `user` may see, newest first."""
+    return (
+        _visible_live_posts(user, profile_user).filter(number__gt=1)
+        .select_related("topic", "topic__category", "author").order_by("-created_at", "-pk")
+    )
+
+
+def profile_like_list(*, user, profile_user: User) -> QuerySet:
+    """Posts `profile_user` liked, in topics `user` may see, latest like first."""
+    visible_topics = topics_visible_to(user, Topic.objects.all()).values("pk")
+    return (
+        PostLike.objects.filter(user=profile_user, post__deleted_at__isnull=True, post__topic__in=visible_topics)
+        .select_related("post", "post__author", "post__topic", "post__topic__category")
+        .order_by("-created_at", "-pk")
+    )

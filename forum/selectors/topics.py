@@ -1,0 +1,329 @@
+"""Reads for category, topic and list pages, each a fixed number of queries whatever the data size."""
+import difflib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from taggit.models import Tag
+
+from ..models import (
+    Bookmark,
+    Category,
+    CategoryNotificationSetting,
+    NotificationLevel,
+    Post,
+    PostLike,
+    PostRevision,
+    TagNotificationSetting,
+    Topic,
+    TopicEvent,
+    TopicNotificationSetting,
+    TopicRead,
+)
+from ..permissions import can_see_deleted_content, categories_visible_to, posts_visible_to, topics_visible_to
+
+POSTS_PER_PAGE = 20
+NEW_TOPIC_DAYS = 14
+TOP_PERIODS = {"week": 7, "month": 30, "year": 365, "all": None}
+LIST_ORDERS = ("latest", "top", "unanswered", "new")
+
+
+# --- Categories -------------------------------------------------------------------
+
+def category_list(*, user) -> list[Category]:
+    """Top-level categories `user` may see, each with `subcategories`, visible topic counts
+    (its subcategories' included) and latest activity. Two queries."""
+    visible_topics = topics_visible_to(user, Topic.objects.all()).values("pk")
+    categories = list(
+        categories_visible_to(user, Category.objects.all())
+        .annotate(
+            own_topic_count=Count("topics", filter=Q(topics__pk__in=visible_topics)),
+            own_latest_activity=Max("topics__last_posted_at", filter=Q(topics__pk__in=visible_topics)),
+        )
+        .order_by("position", "name")
+    )
+    by_pk = {category.pk: category for category in categories}
+    top_level = []
+    for category in categories:
+        category.subcategories = []
+        category.topic_count = category.own_topic_count
+        category.latest_activity = category.own_latest_activity
+    for category in categories:
+        parent = by_pk.get(category.parent_id)
+        if parent is None:
+            if category.parent_id is None:
+                top_level.append(category)
+            continue
+        parent.subcategories.append(category)
+        parent.topic_count += category.own_topic_count
+        if category.own_latest_activity and (
+            parent.latest_activity is None or category.own_latest_activity > parent.latest_activity
+        ):
+            parent.latest_activity = category.own_latest_activity
+    return top_level
+
+
+def category_get(*, user, slug: str) -> Category:
+    """A category by slug, with its parent; 404 when missing or private to `user`, alike."""
+    return get_object_or_404(
+        categories_visible_to(user, Category.objects.select_related("parent")), slug=slug
+    )
+
+
+def subcategory_list(*, user, category: Category) -> list[Category]:
+    """The visible children of `category`."""
+    return list(categories_visible_to(user, Category.objects.filter(parent=category)).order_by("position", "name"))
+
+
+def category_choices(*, user) -> QuerySet:
+    """Categories `user` can see, for pickers; posting rights are checked on submit."""
+    return categories_visible_to(user, Category.objects.select_related("parent")).order_by("position", "name")
+
+
+def tag_get(*, slug: str) -> Tag:
+    return get_object_or_404(Tag, slug=slug)
+
+
+# --- Topic lists ------------------------------------------------------------------
+
+def _with_read_state(topics: QuerySet, user) -> QuerySet:
+    """Annotate `read_number` (None if never opened) so lists show "3 new" without a query per row."""
+    if not user.is_authenticated:
+        return topics
+    reads = TopicRead.objects.filter(user=user, topic=OuterRef("pk")).values("last_read_number")[:1]
+    return topics.annotate(read_number=Subquery(reads, output_field=IntegerField()))
+
+
+def _without_muted(topics: QuerySet, user) -> QuerySet:
+    if not user.is_authenticated:
+        return topics
+    muted = NotificationLevel.MUTED
+    return (
+        topics.exclude(pk__in=TopicNotificationSetting.objects.filter(user=user, level=muted).values("topic_id"))
+        .exclude(category_id__in=CategoryNotificationSetting.objects.filter(user=user, level=muted)
+                 .values("category_id"))
+        .exclude(tags__in=TagNotificationSetting.objects.filter(user=user, level=muted).values("tag_id"))
+    )
+
+
+def topic_list(
+    *, user, category: Category | None = None, subcategories=(), tag: Tag | None = None,
+    order: str = "latest", period: str = "all",
+) -> QuerySet:
+    """Visible, live topics for a list page, with author, category, tags and read state loaded.
+
+    `order`: latest (pinned first), top (likes then replies, over `period`),
+    unanswered (no replies, open), new (unread for `user`). Muted topics,
+    categories and tags are left out of the site-wide lists.
+    """
+    topics = topics_visible_to(user, Topic.objects.all()).filter(deleted_at__isnull=True)
+    if category is not None:
+        topics = topics.filter(category_id__in=[category.pk, *(child.pk for child in subcategories)])
+    if tag is not None:
+        topics = topics.filter(tags=tag)
+    if category is None and tag is None:
+        topics = _without_muted(topics, user)
+    topics = _with_read_state(topics, user)
+    if order == "top":
+        days = TOP_PERIODS.get(period, None)
+        if days:
+            topics = topics.filter(created_at__gte=timezone.now() - timedelta(days=days))
+        ordering = ["-like_count", "-post_count", "-last_posted_at", "-pk"]
+    elif order == "unanswered":
+        topics = topics.filter(post_count__lte=1, closed=False, archived=False)
+        ordering = ["-created_at", "-pk"]
+    elif order == "new":
+        if not user.is_authenticated:
+            return topics.none()
+        recent = timezone.now() - timedelta(days=NEW_TOPIC_DAYS)
+        topics = topics.filter(
+            Q(read_number__isnull=True, created_at__gte=recent) & ~Q(author=user)
+            | Q(read_number__lt=F("last_post_number"))
+        )
+        ordering = ["-last_posted_at", "-pk"]
+    else:
+        if category is not None:
+            pinned = Q(pinned=True) | Q(pinned_globally=True)
+        else:
+            pinned = Q(pinned_globally=True)
+        topics = topics.annotate(is_pinned=Case(When(pinned, then=Value(1)), default=Value(0)))
+        ordering = ["-is_pinned", "-last_posted_at", "-pk"]
+    return (
+        topics.select_related("author", "category", "last_poster")
+        .prefetch_related("tags").order_by(*ordering)
+    )
+
+
+# --- One topic --------------------------------------------------------------------
+
+def topic_get(*, user, pk: int) -> Topic:
+    """A topic by id, with category and tags; 404 when missing or private to `user`, alike."""
+    return get_object_or_404(
+        topics_visible_to(user, Topic.objects.select_related("category", "category__parent", "author"))
+        .prefetch_related("tags"),
+        pk=pk,
+    )
+
+
+def topic_page_count(topic: Topic) -> int:
+    return max((topic.last_post_number + POSTS_PER_PAGE - 1) // POSTS_PER_PAGE, 1)
+
+
+def post_page_number(number: int) -> int:
+    """Which page of a topic shows post `number`: posts are never removed, so numbers are dense."""
+    return (max(number, 1) - 1) // POSTS_PER_PAGE + 1
+
+
+@dataclass
+class TopicPage:
+    posts: list
+    number: int
+    page_count: int
+    liked: set
+    bookmarks: dict
+    events: list
+    notification_level: int | None
+
+    @property
+    def has_previous(self):
+        return self.number > 1
+
+    @property
+    def has_next(self):
+        return self.number < self.page_count
+
+
+def topic_page(*, user, topic: Topic, page: int) -> TopicPage:
+    """One page of a topic: its posts (deleted ones as placeholders), and `user`'s likes,
+    bookmarks and notification level for them. A fixed number of queries."""
+    page_count = topic_page_count(topic)
+    if page < 1 or page > page_count:
+        raise Http404
+    first = (page - 1) * POSTS_PER_PAGE + 1
+    posts = list(
+        Post.objects.filter(topic=topic, number__gte=first, number__lt=first + POSTS_PER_PAGE)
+        .select_related("author", "reply_to", "reply_to__author").order_by("number")
+    )
+    show_deleted = can_see_deleted_content(user, topic)
+    for post in posts:
+        post.topic = topic
+        post.content_hidden = post.deleted_at is not None and not show_deleted
+    liked, bookmarks, level = set(), {}, None
+    if user.is_authenticated and posts:
+        post_ids = [post.pk for post in posts]
+        liked = set(PostLike.objects.filter(user=user, post_id__in=post_ids).values_list("post_id", flat=True))
+        bookmarks = dict(Bookmark.objects.filter(user=user, post_id__in=post_ids).values_list("post_id", "note"))
+        level = (
+            TopicNotificationSetting.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
+        )
+    events = []
+    if page == page_count:
+        events = list(TopicEvent.objects.filter(topic=topic).select_related("actor").order_by("created_at", "pk"))
+    return TopicPage(
+        posts=posts, number=page, page_count=page_count, liked=liked, bookmarks=bookmarks, events=events,
+        notification_level=level,
+    )
+
+
+def post_get(*, user, pk: int) -> Post:
+    """A post in a topic `user` may see, with topic and category; 404 otherwise."""
+    return get_object_or_404(
+        posts_visible_to(user, Post.objects.select_related("topic", "topic__category", "author")), pk=pk
+    )
+
+
+def post_get_by_number(*, topic: Topic, number: int) -> Post | None:
+    return Post.objects.filter(topic=topic, number=number).select_related("author").first()
+
+
+@dataclass
+class RevisionView:
+    revision: PostRevision
+    title_changed: bool
+    lines: list  # (kind, text) with kind in {"added", "removed", "same"}
+
+
+def post_revision_list(*, user, post: Post) -> list[RevisionView]:
+    """A post's revisions, oldest first, each with a line diff against the one before.
+
+    Deleted posts' history is for moderators only (404 for others, like the content).
+    """
+    if post.deleted_at is not None and not can_see_deleted_content(user, post.topic):
+        raise Http404
+    revisions = list(PostRevision.objects.filter(post=post).select_related("editor").order_by("number"))
+    views = []
+    previous = None
+    for revision in revisions:
+        if previous is None:
+            lines = [("same", line) for line in revision.raw.splitlines()]
+            title_changed = False
+        else:
+            lines = []
+            for line in difflib.ndiff(previous.raw.splitlines(), revision.raw.splitlines()):
+                code, text = line[:2], line[2:]
+                if code == "+ ":
+                    lines.append(("added", text))
+                elif code == "- ":
+                    lines.append(("removed", text))
+                elif code == "  ":
+                    lines.append(("same", text))
+            title_changed = post.number == 1 and revision.title != previous.title
+        views.append(RevisionView(revision=revision, title_changed=title_changed, lines=lines))
+        previous = revision
+    return views
+
+
+def bookmark_list(*, user) -> QuerySet:
+    """`user`'s bookmarks on posts they can still see, newest first."""
+    return (
+        Bookmark.objects.filter(user=user, post__in=posts_visible_to(user, Post.objects.all()).values("pk"))
+        .select_related("post", "post__author", "post__topic", "post__topic__category")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def notification_levels_for(*, user, category: Category | None = None, tag: Tag | None = None) -> int | None:
+    """`user`'s own level for a category or tag, None when they never chose one."""
+    if not user.is_authenticated:
+        return None
+    if category is not None:
+        return CategoryNotificationSetting.objects.filter(user=user, category=category).values_list(
+            "level", flat=True).first()
+    if tag is not None:
+        return TagNotificationSetting.objects.filter(user=user, tag=tag).values_list("level", flat=True).first()
+    return None
+
+
+def notification_level_effective(*, user, topic: Topic) -> int:
+    """How closely `user` follows `topic`: its own setting, else its category's, else its tags'
+    highest, else normal. Used by notifications."""
+    own = TopicNotificationSetting.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
+    if own is not None:
+        return own
+    category = CategoryNotificationSetting.objects.filter(user=user, category_id=topic.category_id).values_list(
+        "level", flat=True).first()
+    if category is not None:
+        return category
+    tag_level = TagNotificationSetting.objects.filter(user=user, tag__in=topic.tags.all()).aggregate(
+        level=Max("level"))["level"]
+    return NotificationLevel.NORMAL if tag_level is None else tag_level
+
+
+def topic_read_number(*, user, topic: Topic) -> int:
+    """The last post number `user` has read in `topic` (0 if none)."""
+    return TopicRead.objects.filter(user=user, topic=topic).values_list("last_read_number", flat=True).first() or 0

@@ -1,0 +1,436 @@
+"""Writes on the shared space: categories, topics, posts, revisions and moderation.
+
+Every write that changes what an anonymous visitor could see invalidates the
+anonymous page cache after commit, and reindexes the posts it touched for search.
+"""
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from .. import search
+from ..markdown import find_references, render_post
+from ..models import Category, Post, PostRevision, Topic, TopicEvent, TopicRead, User
+from ..pagecache import invalidate_on_commit
+from ..permissions import (
+    check_can_delete_post,
+    check_can_edit_post,
+    check_can_moderate_topic,
+    check_can_move_topic,
+    check_can_pin_globally,
+    check_can_post_in_category,
+    check_can_reply,
+    check_can_restore_post,
+)
+
+# --- Helpers ----------------------------------------------------------------------
+
+
+MAX_REFERENCES = 50  # mentions and category links resolved per post; more stay plain text
+
+
+def render_post_text(raw: str):
+    """Render a post: resolve @mentions of active people and #links to public categories.
+
+    Private categories are never linked: the HTML is stored once and shown to everybody.
+    Raises ValidationError when the text is out of bounds.
+    """
+    usernames, slugs = find_references(raw)
+    usernames = sorted(usernames)[:MAX_REFERENCES]
+    slugs = sorted(slugs)[:MAX_REFERENCES]
+    users = {}
+    if usernames:
+        for username in (
+            User.objects.filter(is_active=True).annotate(lower=Lower("username"))
+            .filter(lower__in=usernames).values_list("username", flat=True)
+        ):
+            users[username.lower()] = (username, reverse("forum:profile-detail", kwargs={"username": username}))
+    categories = {}
+    if slugs:
+        for slug, name in (
+            Category.objects.exclude(security=Category.Security.PRIVATE)
+            .filter(slug__in=slugs).values_list("slug", "name")
+        ):
+            categories[slug] = (name, reverse("forum:category-detail", kwargs={"slug": slug}))
+    return render_post(raw, users=users, categories=categories)
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError({"title": _("Please give the topic a title.")})
+    if len(title) > 200:
+        raise ValidationError({"title": _("Please keep the title under 200 characters.")})
+    return title
+
+
+def clean_tags(tags) -> list[str]:
+    """Normalize tag names (lower case, dashes) and enforce the per-topic limit."""
+    cleaned = []
+    for tag in tags:
+        name = slugify(str(tag).strip().lower())[:40]
+        if name and name not in cleaned:
+            cleaned.append(name)
+    limit = settings.FORUM_MAX_TAGS_PER_TOPIC
+    if len(cleaned) > limit:
+        raise ValidationError({"tags": _("Choose at most %(limit)d tags.") % {"limit": limit}})
+    return cleaned
+
+
+def _render_or_field_error(raw: str, field: str = "raw"):
+    if not raw.strip():
+        raise ValidationError({field: _("Please write something.")})
+    try:
+        return render_post_text(raw)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
+
+
+def _event(topic: Topic, actor: User, kind: str, *, post_number=None, detail: str = "") -> None:
+    TopicEvent.objects.create(topic=topic, actor=actor, kind=kind, post_number=post_number, detail=detail[:300])
+
+
+def _lock_topic(topic_id: int) -> Topic:
+    return Topic.objects.select_for_update().select_related("category").get(pk=topic_id)
+
+
+def _lock_post(post_id: int) -> Post:
+    """Lock a post and its topic, topic first (the order every service uses, so none deadlock)."""
+    topic_id = Post.objects.values_list("topic_id", flat=True).get(pk=post_id)
+    topic = _lock_topic(topic_id)
+    post = Post.objects.select_for_update().get(pk=post_id)
+    post.topic = topic
+    return post
+
+
+# --- Categories -------------------------------------------------------------------
+
+@transaction.atomic
+def category_create(
+    *, name: str, slug: str, description: str = "", color: str = "#2563eb", position: int = 0,
+    security: str = Category.Security.PUBLIC, group_names=(), parent: Category | None = None,
+    members_start_private_topics: bool = False, moderators=(),
+) -> Category:
+    """Create a category; `group_names` are the groups that read (private) or post (read-only)."""
+    category = Category(
+        name=name, slug=slug, description=description, color=color, position=position,
+        security=security, parent=parent, members_start_private_topics=members_start_private_topics,
+    )
+    category.full_clean()
+    category.save()
+    category.groups.set(Group.objects.filter(name__in=group_names))
+    category.moderators.set(moderators)
+    invalidate_on_commit()
+    return category
+
+
+# --- Topics and posts -------------------------------------------------------------
+
+@transaction.atomic
+def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=()) -> Topic:
+    """Open a topic with its first post. The post's HTML is rendered here, once."""
+    check_can_post_in_category(actor, category)
+    errors = {}
+    try:
+        title = _clean_title(title)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        tags = clean_tags(tags)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        rendered = _render_or_field_error(raw)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    topic = Topic.objects.create(
+        category=category, title=title, slug=slugify(title)[:200] or "topic", author=actor,
+        created_at=now, last_posted_at=now, last_poster=actor, post_count=1, last_post_number=1,
+    )
+    post = Post.objects.create(
+        topic=topic, author=actor, number=1, raw=raw, html=rendered.html, created_at=now, updated_at=now
+    )
+    PostRevision.objects.create(post=post, number=1, editor=actor, created_at=now, raw=raw, title=title)
+    if tags:
+        topic.tags.set(tags)
+    TopicRead.objects.create(user=actor, topic=topic, last_read_number=1, first_read_at=now, updated_at=now)
+    Topic.objects.filter(pk=topic.pk).update(view_count=1)
+    search.index_posts([post.pk])
+    invalidate_on_commit()
+    topic.first_post = post
+    topic.mentions = rendered.mentions
+    return topic
+
+
+@transaction.atomic
+def post_create(*, actor: User, topic_id: int, raw: str, reply_to_number: int | None = None) -> Post:
+    """Reply in a topic. Locks the topic row so concurrent replies get distinct, dense numbers."""
+    topic = _lock_topic(topic_id)
+    check_can_reply(actor, topic)
+    rendered = _render_or_field_error(raw)
+    reply_to = None
+    if reply_to_number:
+        reply_to = Post.objects.filter(topic=topic, number=reply_to_number).first()
+    now = timezone.now()
+    number = topic.last_post_number + 1
+    post = Post.objects.create(
+        topic=topic, author=actor, number=number, reply_to=reply_to, raw=raw, html=rendered.html,
+        created_at=now, updated_at=now,
+    )
+    PostRevision.objects.create(post=post, number=1, editor=actor, created_at=now, raw=raw)
+    Topic.objects.filter(pk=topic.pk).update(
+        post_count=F("post_count") + 1, last_post_number=number, last_posted_at=now, last_poster=actor,
+    )
+    topic_mark_read(user=actor, topic=topic, number=number)
+    search.index_posts([post.pk])
+    invalidate_on_commit()
+    post.topic = topic
+    post.mentions = rendered.mentions
+    return post
+
+
+@transaction.atomic
+def post_edit(*, actor: User, post_id: int, raw: str, title: str | None = None, reason: str = "") -> Post:
+    """Change a post's text (and its topic's title, for a first post), keeping a revision.
+
+    Locks the topic and the post. Saving unchanged text records nothing.
+    """
+    post = _lock_post(post_id)
+    topic = post.topic
+    check_can_edit_post(actor, post)
+    new_title = topic.title
+    if title is not None and post.number == 1:
+        new_title = _clean_title(title)
+    if raw == post.raw and new_title == topic.title:
+        return post
+    rendered = _render_or_field_error(raw)
+    now = timezone.now()
+    post.revision_count += 1  # the row is locked, so a plain increment is safe
+    post.raw, post.html, post.edited_at, post.updated_at = raw, rendered.html, now, now
+    post.save(update_fields=["raw", "html", "revision_count", "edited_at", "updated_at"])
+    PostRevision.objects.create(
+        post=post, number=post.revision_count, editor=actor, created_at=now, raw=raw,
+        title=new_title if post.number == 1 else "", reason=reason.strip()[:200],
+    )
+    if new_title != topic.title:
+        topic.title = new_title
+        topic.slug = slugify(new_title)[:200] or "topic"
+        topic.save(update_fields=["title", "slug"])
+    search.index_posts([post.pk])
+    invalidate_on_commit()
+    post.mentions = rendered.mentions
+    return post
+
+
+@transaction.atomic
+def post_delete(*, actor: User, post_id: int) -> Post:
+    """Soft-delete a post; deleting a first post deletes the whole topic. Locks topic and post."""
+    post = _lock_post(post_id)
+    topic = post.topic
+    check_can_delete_post(actor, post)
+    now = timezone.now()
+    post.deleted_at, post.deleted_by = now, actor
+    post.save(update_fields=["deleted_at", "deleted_by"])
+    Topic.objects.filter(pk=topic.pk).update(
+        post_count=F("post_count") - 1, like_count=F("like_count") - post.like_count
+    )
+    if post.number == 1:
+        Topic.objects.filter(pk=topic.pk).update(deleted_at=now, deleted_by=actor)
+        _event(topic, actor, TopicEvent.Kind.TOPIC_DELETED, post_number=1)
+    elif actor.pk != post.author_id:  # authors tidying their own replies is not moderation
+        _event(topic, actor, TopicEvent.Kind.POST_DELETED, post_number=post.number)
+    search.index_posts([post.pk])
+    invalidate_on_commit()
+    return post
+
+
+@transaction.atomic
+def post_restore(*, actor: User, post_id: int) -> Post:
+    """Undo a soft delete (moderators); restoring a first post restores its topic."""
+    post = _lock_post(post_id)
+    topic = post.topic
+    check_can_restore_post(actor, post)
+    post.deleted_at, post.deleted_by = None, None
+    post.save(update_fields=["deleted_at", "deleted_by"])
+    Topic.objects.filter(pk=topic.pk).update(
+        post_count=F("post_count") + 1, like_count=F("like_count") + post.like_count
+    )
+    if post.number == 1:
+        Topic.objects.filter(pk=topic.pk).update(deleted_at=None, deleted_by=None)
+        _event(topic, actor, TopicEvent.Kind.TOPIC_RESTORED, post_number=1)
+    else:
+        _event(topic, actor, TopicEvent.Kind.POST_RESTORED, post_number=post.number)
+    search.index_posts([post.pk])
+    invalidate_on_commit()
+    return post
+
+
+# --- Moderation -------------------------------------------------------------------
+
+@transaction.atomic
+def topic_set_pinned(*, actor: User, topic_id: int, pinned: bool, globally: bool = False) -> Topic:
+    """Pin a topic at the top of its category, or everywhere (global moderators); or unpin it."""
+    topic = _lock_topic(topic_id)
+    check_can_moderate_topic(actor, topic)
+    if globally and pinned:
+        check_can_pin_globally(actor)
+    if not pinned and topic.pinned_globally:
+        check_can_pin_globally(actor)
+    before = (topic.pinned, topic.pinned_globally)
+    topic.pinned = pinned
+    topic.pinned_globally = pinned and globally
+    if (topic.pinned, topic.pinned_globally) == before:
+        return topic
+    topic.save(update_fields=["pinned", "pinned_globally"])
+    if not pinned:
+        kind = TopicEvent.Kind.UNPINNED
+    else:
+        kind = TopicEvent.Kind.PINNED_GLOBALLY if globally else TopicEvent.Kind.PINNED
+    _event(topic, actor, kind)
+    invalidate_on_commit()
+    return topic
+
+
+def _set_flag(*, actor: User, topic_id: int, field: str, value: bool, on: str, off: str) -> Topic:
+    topic = _lock_topic(topic_id)
+    check_can_moderate_topic(actor, topic)
+    if getattr(topic, field) == value:
+        return topic
+    setattr(topic, field, value)
+    topic.save(update_fields=[field])
+    _event(topic, actor, on if value else off)
+    invalidate_on_commit()
+    return topic
+
+
+@transaction.atomic
+def topic_set_closed(*, actor: User, topic_id: int, closed: bool) -> Topic:
+    """Close a topic to new replies, or reopen it. Locks the topic."""
+    return _set_flag(
+        actor=actor, topic_id=topic_id, field="closed", value=closed,
+        on=TopicEvent.Kind.CLOSED, off=TopicEvent.Kind.OPENED,
+    )
+
+
+@transaction.atomic
+def topic_set_archived(*, actor: User, topic_id: int, archived: bool) -> Topic:
+    """Freeze a topic (no replies, edits or likes), or unfreeze it. Locks the topic."""
+    return _set_flag(
+        actor=actor, topic_id=topic_id, field="archived", value=archived,
+        on=TopicEvent.Kind.ARCHIVED, off=TopicEvent.Kind.UNARCHIVED,
+    )
+
+
+@transaction.atomic
+def topic_move(*, actor: User, topic_id: int, category: Category) -> Topic:
+    """Move a topic to another category, recording from where. Locks the topic."""
+    topic = _lock_topic(topic_id)
+    check_can_move_topic(actor, topic, category)
+    if topic.category_id == category.pk:
+        return topic
+    source = topic.category
+    topic.category = category
+    topic.save(update_fields=["category"])
+    _event(
+        topic, actor, TopicEvent.Kind.MOVED,
+        detail=_("from %(source)s to %(destination)s") % {"source": source.name, "destination": category.name},
+    )
+    invalidate_on_commit()
+    return topic
+
+
+@transaction.atomic
+def topic_set_tags(*, actor: User, topic_id: int, tags) -> Topic:
+    """Replace a topic's tags (its author or a moderator). Locks the topic."""
+    topic = _lock_topic(topic_id)
+    first_post = Post.objects.get(topic=topic, number=1)
+    first_post.topic = topic
+    check_can_edit_post(actor, first_post)
+    topic.tags.set(clean_tags(tags))
+    invalidate_on_commit()
+    return topic
+
+
+# --- Reading ----------------------------------------------------------------------
+
+def topic_mark_read(*, user: User, topic: Topic, number: int) -> None:
+    """Move `user`'s read position in `topic` forward to post `number`; never backward.
+
+    The first read also counts one view. Safe under concurrent requests: the
+    unique row and a conditional UPDATE decide, not a read-then-write.
+    """
+    if not user.is_authenticated or number < 1:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        updated = TopicRead.objects.filter(user=user, topic=topic, last_read_number__lt=number).update(
+            last_read_number=number, updated_at=now
+        )
+        if updated:
+            return
+        _read, created = TopicRead.objects.get_or_create(
+            user=user, topic=topic,
+            defaults={"last_read_number": number, "first_read_at": now, "updated_at": now},
+        )
+        if created:
+            Topic.objects.filter(pk=topic.pk).update(view_count=F("view_count") + 1)
+
+
+# --- Maintenance ------------------------------------------------------------------
+
+def posts_rerender(*, apply: bool, batch_size: int = 500, stdout=None) -> dict:
+    """Render every post and bio again with the current renderer; store what changed if `apply`.
+
+    Runs in batches, each in its own transaction, so a long run holds no lock for
+    long and can be interrupted and restarted. A post whose text the current
+    renderer refuses keeps its stored HTML and is counted as failed.
+    """
+    from ..markdown import render_markdown
+
+    counts = {"checked": 0, "changed": 0, "failed": 0}
+    last_pk = 0
+    while True:
+        batch = list(Post.objects.filter(pk__gt=last_pk).order_by("pk").only("pk", "raw", "html")[:batch_size])
+        if not batch:
+            break
+        changed = []
+        for post in batch:
+            counts["checked"] += 1
+            try:
+                html = render_post_text(post.raw).html
+            except ValidationError:
+                counts["failed"] += 1
+                if stdout:
+                    stdout.write(f"post {post.pk}: the current renderer refuses its text; kept as it was")
+                continue
+            if html != post.html:
+                post.html = html
+                changed.append(post)
+        counts["changed"] += len(changed)
+        if apply and changed:
+            with transaction.atomic():
+                Post.objects.bulk_update(changed, ["html"])
+        last_pk = batch[-1].pk
+    for user in User.objects.exclude(bio="").only("pk", "bio", "bio_html").iterator():
+        counts["checked"] += 1
+        try:
+            html = render_markdown(user.bio)
+        except ValidationError:
+            counts["failed"] += 1
+            continue
+        if html != user.bio_html:
+            counts["changed"] += 1
+            if apply:
+                User.objects.filter(pk=user.pk).update(bio_html=html)
+    if apply and counts["changed"]:
+        invalidate_on_commit()
+    return counts

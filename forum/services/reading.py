@@ -1,0 +1,84 @@
+"""Writes about what each person does with posts: likes, bookmarks, notification levels."""
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from taggit.models import Tag
+
+from ..models import (
+    Bookmark,
+    Category,
+    CategoryNotificationSetting,
+    NotificationLevel,
+    Post,
+    PostLike,
+    TagNotificationSetting,
+    Topic,
+    TopicNotificationSetting,
+    User,
+)
+from ..pagecache import invalidate_on_commit
+from ..permissions import check_can_like_post
+
+
+@transaction.atomic
+def post_like(*, actor: User, post_id: int) -> bool:
+    """Like a post once; returns False if `actor` had liked it already.
+
+    The unique (user, post) row decides under concurrency; counters move with F().
+    """
+    post = Post.objects.select_related("topic").get(pk=post_id)
+    check_can_like_post(actor, post)
+    try:
+        with transaction.atomic():
+            PostLike.objects.create(user=actor, post=post)
+    except IntegrityError:
+        return False
+    Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+    Topic.objects.filter(pk=post.topic_id).update(like_count=F("like_count") + 1)
+    invalidate_on_commit()
+    return True
+
+
+@transaction.atomic
+def post_unlike(*, actor: User, post_id: int) -> bool:
+    """Take back a like; returns False if there was none."""
+    post = Post.objects.get(pk=post_id)
+    deleted, _ = PostLike.objects.filter(user=actor, post=post).delete()
+    if not deleted:
+        return False
+    Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - 1)
+    Topic.objects.filter(pk=post.topic_id).update(like_count=F("like_count") - 1)
+    invalidate_on_commit()
+    return True
+
+
+@transaction.atomic
+def bookmark_set(*, actor: User, post_id: int, note: str = "") -> Bookmark:
+    """Bookmark a post with an optional note, or change the note of an existing bookmark."""
+    bookmark, _created = Bookmark.objects.update_or_create(
+        user=actor, post_id=post_id, defaults={"note": note.strip()[:300]},
+    )
+    return bookmark
+
+
+@transaction.atomic
+def bookmark_remove(*, actor: User, post_id: int) -> bool:
+    return Bookmark.objects.filter(user=actor, post_id=post_id).delete()[0] > 0
+
+
+@transaction.atomic
+def notification_level_set(
+    *, user: User, level: int, topic: Topic | None = None, category: Category | None = None,
+    tag: Tag | None = None,
+) -> None:
+    """Set how closely `user` follows one topic, category or tag (watch, track, normal, mute)."""
+    level = NotificationLevel(int(level))
+    defaults = {"level": level, "updated_at": timezone.now()}
+    if topic is not None:
+        TopicNotificationSetting.objects.update_or_create(user=user, topic=topic, defaults=defaults)
+    elif category is not None:
+        CategoryNotificationSetting.objects.update_or_create(user=user, category=category, defaults=defaults)
+    elif tag is not None:
+        TagNotificationSetting.objects.update_or_create(user=user, tag=tag, defaults=defaults)
+    else:
+        raise ValueError("notification_level_set needs a topic, category or tag")

@@ -1,0 +1,31 @@
+"""Forum views, one module per subject. Each parses input, checks one permission, calls one service or selector."""
+from .pages import healthz, home, profile_detail, profile_edit, static_page, terms_accept
+from .search import search
+from .topics import (
+    bookmark_list,
+    category_detail,
+    notification_level,
+    post_bookmark,
+    post_delete,
+    post_edit,
+    post_like,
+    post_permalink,
+    post_restore,
+    post_revisions,
+    preview,
+    tag_detail,
+    topic_create,
+    topic_detail,
+    topic_list,
+    topic_moderate,
+    topic_move,
+    topic_reply,
+    topic_unread,
+)
+
+__all__ = [
+    "bookmark_list", "category_detail", "healthz", "home", "notification_level", "post_bookmark", "post_delete",
+    "post_edit", "post_like", "post_permalink", "post_restore", "post_revisions", "preview", "profile_detail",
+    "profile_edit", "search", "static_page", "tag_detail", "terms_accept", "topic_create", "topic_detail", "topic_list",
+    "topic_moderate", "topic_move", "topic_reply", "topic_unread",
+]
