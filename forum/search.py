@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, TextField, Value, When, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.html import escape
@@ -292,44 +293,45 @@ def _search_sqlite(posts, query: str, page: int, per_page: int) -> SearchPage:
     match = fts5_query(query)
     if not match:
         return SearchPage(results=[], total=0, page=1, per_page=per_page)
-    # The permission filter, composed as SQL with its own parameters (never interpolated).
-    allowed_sql, allowed_params = posts.values("pk").query.sql_with_params()
-    where = f"forum_post_fts MATCH %s AND forum_post_fts.rowid IN ({allowed_sql})"
-    params = [match, *allowed_params]
+    # The permission filter as a correlated EXISTS, composed from the queryset's SQL and its own
+    # parameters (never interpolated): each match is checked by primary key, newest first, and the
+    # scan stops after MAX_CANDIDATES + 1, so a common word never reads every visible post.
+    allowed_sql, allowed_params = (
+        posts.filter(pk=RawSQL("forum_post_fts.rowid", ())).values("pk").query.sql_with_params()
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM forum_post_fts WHERE {where} LIMIT %s)",
-            [*params, MAX_CANDIDATES + 1],
+            "SELECT forum_post_fts.rowid, bm25(forum_post_fts, 10.0, 1.0) FROM forum_post_fts "
+            f"WHERE forum_post_fts MATCH %s AND EXISTS ({allowed_sql}) ORDER BY forum_post_fts.rowid DESC LIMIT %s",
+            [match, *allowed_params, MAX_CANDIDATES + 1],
         )
-        total = cursor.fetchone()[0]
-        more = total > MAX_CANDIDATES
-        total = min(total, MAX_CANDIDATES)
+        candidates = cursor.fetchall()
+        more = len(candidates) > MAX_CANDIDATES
+        candidates = candidates[:MAX_CANDIDATES]
+        total = len(candidates)
         page = _clamp_page(page, total, per_page)
-        if not total:
-            return SearchPage(results=[], total=0, page=page, per_page=per_page)
-        if more:  # rank the newest matches only, as on PostgreSQL
-            where += (
-                f" AND forum_post_fts.rowid IN (SELECT rowid FROM forum_post_fts WHERE {where} "
-                "ORDER BY rowid DESC LIMIT %s)"
-            )
-            params = [*params, *params, MAX_CANDIDATES]
+        # bm25 is lower for better matches; ties go to the newest (ids grow with time).
+        candidates.sort(key=lambda row: (row[1], -row[0]))
+        ranked = candidates[(page - 1) * per_page:page * per_page]
+        if not ranked:
+            return SearchPage(results=[], total=total, page=page, per_page=per_page, more=more)
+        # Highlights only for the page: snippet() re-reads and re-tokenizes each post.
+        ids = [pk for pk, _score in ranked]
         cursor.execute(
-            "SELECT forum_post_fts.rowid, bm25(forum_post_fts, 10.0, 1.0) AS score, "
-            "highlight(forum_post_fts, 0, %s, %s), snippet(forum_post_fts, 1, %s, %s, %s, 32) "
-            f"FROM forum_post_fts JOIN forum_post AS p ON p.id = forum_post_fts.rowid WHERE {where} "
-            "ORDER BY score, p.created_at DESC, p.id DESC LIMIT %s OFFSET %s",
-            [MARK_START, MARK_STOP, MARK_START, MARK_STOP, SNIPPET_ELLIPSIS, *params, per_page, (page - 1) * per_page],
+            "SELECT rowid, highlight(forum_post_fts, 0, %s, %s), snippet(forum_post_fts, 1, %s, %s, %s, 32) "
+            f"FROM forum_post_fts WHERE forum_post_fts MATCH %s AND rowid IN ({', '.join(['%s'] * len(ids))})",
+            [MARK_START, MARK_STOP, MARK_START, MARK_STOP, SNIPPET_ELLIPSIS, match, *ids],
         )
-        rows = cursor.fetchall()
-    found = _load_posts([row[0] for row in rows])
+        highlights = {pk: (title, snippet) for pk, title, snippet in cursor.fetchall()}
+    found = _load_posts(ids)
     results = []
-    for pk, score, title, snippet in rows:
+    for pk, score in ranked:
         post = found.get(pk)
-        if post is None:  # deleted between the queries
+        if post is None or pk not in highlights:  # deleted between the queries
             continue
-        # bm25 is lower for better matches; negate it so rank is higher-is-better on both backends.
+        title, snippet = highlights[pk]
         results.append(SearchResult(
-            post=post, rank=-score, snippet=_marked_html(snippet),
+            post=post, rank=-score, snippet=_marked_html(snippet),  # negated: higher is better on both backends
             title_html=_marked_html(title if post.number == 1 and title else post.topic.title),
         ))
     return SearchPage(results=results, total=total, page=page, per_page=per_page, more=more)

@@ -199,3 +199,20 @@ def test_only_staff_or_the_command_line_grant_roles(people):
     services.role_grant(actor=people["staff"], user=target, role=Role.ANONYMIZATION)
     services.role_grant(actor=None, user=target, role=Role.VOLUNTEER)
     assert user_roles(target) == {Role.ANONYMIZATION, Role.VOLUNTEER}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_private_topic_never_reaches_search_or_feeds_of_outsiders(client, people, private_topic, public_topic, role):
+    """Search results, counts and every feed leave the private topic out for anyone outside its audience."""
+    if people[role] is not None:
+        sign_in(client, people[role])
+    may_see = MATRIX["private_topic"][role] == 200
+    private_link = f'href="/p/{private_topic.posts.get().pk}/"'
+    results = client.get("/search/", {"q": "synthetic request"}).content.decode()
+    assert (private_link in results) == may_see, role
+    assert f'href="/p/{public_topic.posts.get().pk}/"' in results
+    for feed in ("/latest.atom", "/latest.rss"):
+        content = client.get(feed).content.decode()
+        assert private_topic.title not in content and public_topic.title in content, (feed, role)
+    # feeds are public content only, even for people who may read the channel
+    assert client.get(f"/c/{private_topic.category.slug}/feed.atom").status_code == 404

@@ -302,8 +302,22 @@ def test_results_are_paginated(many_matches):
     assert beyond.page == 2
 
 
+def test_a_common_word_is_ranked_among_its_newest_matches(public_category, requester, monkeypatch):
+    monkeypatch.setattr("forum.search.MAX_CANDIDATES", 3)
+    oldest = TopicFactory(category=public_category, author=requester, title="Okapi okapi", raw="okapi okapi")
+    newer = [TopicFactory(category=public_category, author=requester, title=f"Cohort {n}", raw="An okapi.")
+             for n in range(3)]
+
+    page = search_posts(user=ANONYMOUS, query="okapi")
+
+    assert (page.total, page.more, page.page_count) == (3, True, 1)
+    assert {r.post.topic_id for r in page.results} == {topic.pk for topic in newer}
+    assert oldest.pk not in {r.post.topic_id for r in page.results}
+    assert search_posts(user=ANONYMOUS, query="okapi", category=public_category, author=requester.username).more
+
+
 def test_search_runs_a_fixed_number_of_queries(many_matches, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(3):  # PostgreSQL needs 2: ranked ids with the count, then the posts
         page = search_posts(user=ANONYMOUS, query="okapi", per_page=30)
 
     with django_assert_max_num_queries(0):
@@ -314,8 +328,8 @@ def test_search_runs_a_fixed_number_of_queries(many_matches, django_assert_max_n
 
 # --- The search page ----------------------------------------------------------------
 
-# Anonymous: category choices, count, page of ids, posts. Signed in adds session, user, the user's and
-# groups' permissions, and the categories they moderate.
+# Anonymous: category choices, then the search (count, page of ids, posts; PostgreSQL counts with the
+# page). Signed in adds session, user, the user's and groups' permissions, and the categories they moderate.
 PAGE_QUERIES = 4
 SIGNED_IN_EXTRA = 5
 
@@ -367,6 +381,15 @@ def test_search_page_pagination_keeps_filters(client, many_matches, public_categ
     assert f"?q=okapi&amp;category={public_category.slug}&amp;from=2000-01-01&amp;page=2" in content
     assert f'<option value="{public_category.slug}" selected>' in content
     assert 'value="2000-01-01"' in content
+
+
+def test_search_page_says_when_more_posts_match(client, many_matches, monkeypatch):
+    monkeypatch.setattr("forum.search.MAX_CANDIDATES", 30)
+
+    content = client.get("/search/", {"q": "okapi"}).content.decode()
+
+    assert "More than 30 results" in content
+    assert "Page 1 of 2" in content
 
 
 def test_search_page_never_shows_private_posts(client, secret_topic):
