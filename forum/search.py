@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, TextField, Value, When, Window
+from django.db.models import Case, F, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -98,7 +97,7 @@ class SearchResult:
 
 @dataclass
 class SearchPage:
-    results: list
+    results: list[SearchResult]
     total: int  # at most MAX_CANDIDATES
     page: int
     per_page: int
@@ -209,7 +208,7 @@ def _marked_html(text: str) -> SafeString:
             parts.append(escape(piece))
     if open_mark:
         parts.append("</mark>")
-    return mark_safe("".join(parts))  # noqa: S308 - built from escaped text and our own tags only
+    return mark_safe("".join(parts))  # escaped text and our own tags only
 
 
 def _load_posts(ids) -> dict:
@@ -220,16 +219,20 @@ def _load_posts(ids) -> dict:
 
 def _search_postgresql(posts, query: str, page: int, per_page: int) -> SearchPage:
     tsquery = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    matching = posts.filter(search_vector=tsquery)
-    ranked = _rank_postgresql(matching, tsquery, page, per_page)
-    if not ranked and page > 1:  # past the end: count, then serve the last page
-        page = _clamp_page(page, min(matching.values("pk")[:MAX_CANDIDATES].count(), MAX_CANDIDATES), per_page)
-        ranked = _rank_postgresql(matching, tsquery, page, per_page)
+    # The newest MAX_CANDIDATES + 1 matches with their rank, in one scan: ids grow with time and
+    # are indexed, so for a common word this is a backward index scan that stops early.
+    candidates = list(
+        posts.filter(search_vector=tsquery).annotate(rank=SearchRank(F("search_vector"), tsquery))
+        .order_by("-pk").values_list("pk", "rank")[:MAX_CANDIDATES + 1]
+    )
+    more = len(candidates) > MAX_CANDIDATES
+    candidates = candidates[:MAX_CANDIDATES]
+    total = len(candidates)
+    page = _clamp_page(page, total, per_page)
+    candidates.sort(key=lambda row: (-row[1], -row[0]))  # ties go to the newest
+    ranked = candidates[(page - 1) * per_page:page * per_page]
     if not ranked:
         return SearchPage(results=[], total=0, page=1, per_page=per_page)
-    total = ranked[0][2]
-    more = total > MAX_CANDIDATES
-    total = min(total, MAX_CANDIDATES)
     # Headlines re-parse the text, so only the page's posts get them.
     headline = {
         "config": SEARCH_CONFIG, "start_sel": MARK_START, "stop_sel": MARK_STOP,
@@ -248,7 +251,7 @@ def _search_postgresql(posts, query: str, page: int, per_page: int) -> SearchPag
         .in_bulk()
     )
     results = []
-    for pk, rank, _total in ranked:
+    for pk, rank in ranked:
         post = found.get(pk)
         if post is None:  # deleted between the two queries
             continue
@@ -259,32 +262,14 @@ def _search_postgresql(posts, query: str, page: int, per_page: int) -> SearchPag
     return SearchPage(results=results, total=total, page=page, per_page=per_page, more=more)
 
 
-def _rank_postgresql(matching, tsquery, page: int, per_page: int) -> list:
-    """(pk, rank, matches counted up to MAX_CANDIDATES + 1) for one page, in one query.
-
-    Only the newest MAX_CANDIDATES + 1 matches are read: ids grow with time and are
-    indexed, so for a common word that is a backward index scan that stops early.
-    The count comes from the same scan; the extra candidate only tells that there are more.
-    """
-    candidates = matching.order_by("-pk").values("pk")[:MAX_CANDIDATES + 1]
-    offset = (page - 1) * per_page
-    return list(
-        Post.objects.filter(pk__in=candidates)
-        .annotate(
-            rank=SearchRank(F("search_vector"), tsquery),
-            total=Window(Count("*")),
-            newness=Window(RowNumber(), order_by=F("pk").desc()),
-        )
-        .filter(newness__lte=MAX_CANDIDATES)
-        .order_by("-rank", "-created_at", "-pk")
-        .values_list("pk", "rank", "total")[offset:offset + per_page]
-    )
-
-
 # --- SQLite -----------------------------------------------------------------------
 
 def fts5_query(query: str) -> str:
-    """`query` as FTS5 syntax that cannot fail: every word a quoted string, all of them required."""
+    """`query` as FTS5 syntax that cannot fail: every word a quoted string, all of them required.
+
+    Quotes and operators are taken as text, so SQLite has no phrases, OR or exclusion
+    (PostgreSQL's websearch syntax has them).
+    """
     words = [word for word in query.split() if re.search(r"\w", word)]
     return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
