@@ -1,7 +1,9 @@
 """Writes about what each person does with posts: likes, bookmarks, notification levels."""
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from taggit.models import Tag
 
 from ..models import (
@@ -17,7 +19,7 @@ from ..models import (
     User,
 )
 from ..pagecache import invalidate_on_commit
-from ..permissions import check_can_like_post
+from ..permissions import check_can_like_post, posts_visible_to
 
 
 @transaction.atomic
@@ -43,18 +45,21 @@ def post_like(*, actor: User, post_id: int) -> bool:
 def post_unlike(*, actor: User, post_id: int) -> bool:
     """Take back a like; returns False if there was none."""
     post = Post.objects.get(pk=post_id)
-    deleted, _ = PostLike.objects.filter(user=actor, post=post).delete()
+    deleted, _by_model = PostLike.objects.filter(user=actor, post=post).delete()
     if not deleted:
         return False
     Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - 1)
-    Topic.objects.filter(pk=post.topic_id).update(like_count=F("like_count") - 1)
+    if post.deleted_at is None:  # a deleted post's likes were already taken off its topic
+        Topic.objects.filter(pk=post.topic_id).update(like_count=F("like_count") - 1)
     invalidate_on_commit()
     return True
 
 
 @transaction.atomic
 def bookmark_set(*, actor: User, post_id: int, note: str = "") -> Bookmark:
-    """Bookmark a post with an optional note, or change the note of an existing bookmark."""
+    """Bookmark a post `actor` can read, with an optional note, or change the note of an existing bookmark."""
+    if not posts_visible_to(actor, Post.objects.filter(pk=post_id)).exists():
+        raise PermissionDenied(_("You cannot bookmark this post."))
     bookmark, _created = Bookmark.objects.update_or_create(
         user=actor, post_id=post_id, defaults={"note": note.strip()[:300]},
     )

@@ -346,25 +346,23 @@ def topic_move(request, pk):
 @login_required
 def notification_level(request, kind, key):
     """Set watch / track / normal / mute on a topic (by id), category or tag (by slug)."""
+    if kind == "topic":
+        target = selectors.topic_get(user=request.user, pk=int(key))
+        back = target.get_absolute_url()
+    elif kind == "category":
+        target = selectors.category_get(user=request.user, slug=key)
+        back = target.get_absolute_url()
+    else:
+        target = get_object_or_404(Tag, slug=key)
+        back = reverse("forum:tag-detail", kwargs={"slug": key})
     form = NotificationLevelForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a notification level."))
-        return redirect(request.POST.get("next") or "/")
+        return redirect(back)
     level = form.cleaned_data["level"]
-    if kind == "topic":
-        target = selectors.topic_get(user=request.user, pk=int(key))
-        services.notification_level_set(user=request.user, level=level, topic=target)
-    elif kind == "category":
-        target = selectors.category_get(user=request.user, slug=key)
-        services.notification_level_set(user=request.user, level=level, category=target)
-    else:
-        target = get_object_or_404(Tag, slug=key)
-        services.notification_level_set(user=request.user, level=level, tag=target)
-        target = None
+    services.notification_level_set(user=request.user, level=level, **{kind: target})
     messages.success(request, _("Notification level saved: %(level)s") % {"level": NotificationLevel(level).label})
-    if target is not None:
-        return redirect(target)
-    return redirect("forum:tag-detail", slug=key)
+    return redirect(back)
 
 
 @login_required

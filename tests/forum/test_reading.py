@@ -42,14 +42,27 @@ def test_bookmark_with_note_and_listing(topic, requester):
     assert not selectors.bookmark_list(user=requester).exists()
 
 
-def test_bookmarks_of_posts_no_longer_visible_disappear(private_topic, requester, moderator):
-    post = private_topic.posts.get()
+def test_bookmarks_of_posts_no_longer_visible_disappear(topic, requester, moderator, private_topic):
+    post = topic.posts.get()
     services.bookmark_set(actor=requester, post_id=post.pk)
-    services.topic_move(actor=moderator, topic_id=private_topic.pk, category=CategoryFactory(private=True))
-    # the author still sees their own topic; a stranger with a stale bookmark would not
+    services.topic_move(actor=moderator, topic_id=topic.pk, category=CategoryFactory(private=True))
+    assert not selectors.bookmark_list(user=requester).exists()
+    with pytest.raises(PermissionDenied):
+        services.bookmark_set(actor=requester, post_id=private_topic.posts.get().pk + 1000)
     stranger = UserFactory()
-    services.bookmark_set(actor=stranger, post_id=post.pk)
-    assert not selectors.bookmark_list(user=stranger).exists()
+    with pytest.raises(PermissionDenied):
+        services.bookmark_set(actor=stranger, post_id=private_topic.posts.get().pk)
+
+
+def test_unliking_a_deleted_post_leaves_topic_likes_right(topic, requester, moderator):
+    reply = services.post_create(actor=moderator, topic_id=topic.pk, raw="A reply")
+    services.post_like(actor=requester, post_id=reply.pk)
+    services.post_delete(actor=moderator, post_id=reply.pk)
+    services.post_unlike(actor=requester, post_id=reply.pk)
+    services.post_restore(actor=moderator, post_id=reply.pk)
+    topic.refresh_from_db()
+    reply.refresh_from_db()
+    assert (topic.like_count, reply.like_count) == (0, 0)
 
 
 def test_unread_counts_in_lists(client, topic, requester, volunteer):
