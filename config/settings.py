@@ -269,4 +269,6 @@ FORUM_MAX_TAGS_PER_TOPIC = env.int("FORUM_MAX_TAGS_PER_TOPIC", default=5)
 # (count, seconds) per person; moderators are exempt.
 FORUM_RATE_LIMITS = {"post": (env.int("FORUM_POSTS_PER_10_MINUTES", default=30), 600)}
 # Whole pages for anonymous visitors (forum/pagecache.py); 0 turns the cache off.
-ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=300)
+# Off by default without Redis outside DEBUG: a per-process cache would let one gunicorn worker
+# keep serving a page another worker's write (a delete, a move to private) made stale.
+ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=300 if (REDIS_URL or DEBUG) else 0)

@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from . import pagecache, services
+from .markdown import render_markdown
 from .models import Category, Post, TermsAcceptance, TermsVersion, Topic, TopicEvent, User
 from .selectors import TERMS_CACHE_KEY
 
@@ -16,6 +17,12 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ("accepted_terms_version", "accepted_terms_at", "welcome_email_sent_at")
     list_display = ("username", "email", "display_name", "affiliation", "is_staff", "date_joined")
+
+    def save_model(self, request, obj, form, change):
+        # The bio is shown from its rendered HTML; render it here too, and refresh cached pages.
+        obj.bio_html = render_markdown(obj.bio)
+        super().save_model(request, obj, form, change)
+        pagecache.invalidate_on_commit()
     search_fields = ("username", "email", "display_name", "affiliation")
 
 

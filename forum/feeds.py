@@ -98,7 +98,7 @@ class CategoryTopicsFeed(TopicFeed):
 
 class TagTopicsFeed(TopicFeed):
     def get_object(self, request, slug):
-        return selectors.tag_get(slug=slug)
+        return selectors.tag_get(user=AnonymousUser(), slug=slug)
 
     def title(self, tag):
         return _("%(site)s: topics tagged %(tag)s") % {"site": settings.SITE_NAME, "tag": tag.name}

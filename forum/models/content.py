@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -55,6 +56,10 @@ class Category(models.Model):
 
     def get_absolute_url(self):
         return reverse("forum:category-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.parent_id and self.parent.security == self.Security.PRIVATE and self.security != self.Security.PRIVATE:
+            raise ValidationError({"security": _("A subcategory of a private category must be private too.")})
 
     @property
     def is_public(self) -> bool:
@@ -176,6 +181,8 @@ class PostRevision(models.Model):
     raw = models.TextField()
     title = models.CharField(max_length=200, blank=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # Earlier versions can hold what a redaction removed: hidden ones are shown to moderators only.
+    hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["post", "number"]
@@ -203,6 +210,7 @@ class TopicEvent(models.Model):
         POST_RESTORED = "post_restored", _("restored a post")
         TOPIC_DELETED = "topic_deleted", _("deleted the topic")
         TOPIC_RESTORED = "topic_restored", _("restored the topic")
+        HISTORY_HIDDEN = "history_hidden", _("hid the earlier versions of a post")
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

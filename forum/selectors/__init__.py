@@ -23,6 +23,7 @@ from .topics import (
     post_page_number,
     post_revision_list,
     subcategory_list,
+    tag_find,
     tag_get,
     topic_get,
     topic_list,
@@ -34,6 +35,6 @@ __all__ = [
     "LIST_ORDERS", "POSTS_PER_PAGE", "TERMS_CACHE_KEY", "TOP_PERIODS", "bookmark_list", "category_choices",
     "category_get", "category_list", "notification_level_effective", "notification_levels_for", "post_get",
     "post_get_by_number", "post_page_number", "post_revision_list", "profile_activity", "profile_get",
-    "profile_like_list", "profile_reply_list", "profile_topic_list", "subcategory_list", "tag_get",
+    "profile_like_list", "profile_reply_list", "profile_topic_list", "subcategory_list", "tag_find", "tag_get",
     "terms_current", "topic_get", "topic_list", "topic_page", "topic_read_number",
 ]

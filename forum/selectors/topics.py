@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
     Max,
@@ -91,12 +92,35 @@ def subcategory_list(*, user, category: Category) -> list[Category]:
 
 
 def category_choices(*, user) -> QuerySet:
-    """Categories `user` can see, for pickers; posting rights are checked on submit."""
-    return categories_visible_to(user, Category.objects.select_related("parent")).order_by("position", "name")
+    """Categories `user` can see, plus private ones where any member may start a private topic
+    (the Anonymization channel), for pickers; posting rights are checked on submit."""
+    visible = categories_visible_to(user, Category.objects.all()).values("pk")
+    open_to_members = Q(security=Category.Security.PRIVATE, members_start_private_topics=True)
+    categories = Category.objects.select_related("parent")
+    if user.is_authenticated:
+        categories = categories.filter(Q(pk__in=visible) | open_to_members)
+    else:
+        categories = categories.filter(pk__in=visible)
+    return categories.order_by("position", "name")
 
 
-def tag_get(*, slug: str) -> Tag:
-    return get_object_or_404(Tag, slug=slug)
+def tag_find(*, user, slug: str) -> Tag | None:
+    """A tag used on at least one topic `user` may see, else None: a tag used only on
+    private topics must not reveal that it exists."""
+    visible_topics = topics_visible_to(user, Topic.objects.filter(deleted_at__isnull=True)).values("pk")
+    tagged = Topic.tags.through.objects.filter(
+        tag_id=OuterRef("pk"), object_id__in=visible_topics, content_type__model="topic",
+        content_type__app_label="forum",
+    )
+    return Tag.objects.filter(Exists(tagged), slug=slug).first()
+
+
+def tag_get(*, user, slug: str) -> Tag:
+    """Like tag_find, but 404 when there is no such visible tag."""
+    tag = tag_find(user=user, slug=slug)
+    if tag is None:
+        raise Http404
+    return tag
 
 
 # --- Topic lists ------------------------------------------------------------------
@@ -253,7 +277,7 @@ def post_get_by_number(*, topic: Topic, number: int) -> Post | None:
 
 @dataclass
 class RevisionView:
-    revision: PostRevision
+    revision: PostRevision  # for moderators, `revision.hidden` marks versions others do not see
     title_changed: bool
     lines: list  # (kind, text) with kind in {"added", "removed", "same"}
 
@@ -263,9 +287,13 @@ def post_revision_list(*, user, post: Post) -> list[RevisionView]:
 
     Deleted posts' history is for moderators only (404 for others, like the content).
     """
-    if post.deleted_at is not None and not can_see_deleted_content(user, post.topic):
+    moderator = can_see_deleted_content(user, post.topic)
+    if post.deleted_at is not None and not moderator:
         raise Http404
-    revisions = list(PostRevision.objects.filter(post=post).select_related("editor").order_by("number"))
+    revisions = PostRevision.objects.filter(post=post).select_related("editor").order_by("number")
+    if not moderator:
+        revisions = revisions.filter(hidden=False)
+    revisions = list(revisions)
     views = []
     previous = None
     for revision in revisions:

@@ -16,6 +16,7 @@ from .content import (
     post_create,
     post_delete,
     post_edit,
+    post_hide_history,
     post_restore,
     posts_rerender,
     render_post_text,
@@ -31,8 +32,8 @@ from .reading import bookmark_remove, bookmark_set, notification_level_set, post
 
 __all__ = [
     "bookmark_remove", "bookmark_set", "category_create", "clean_tags", "notification_level_set", "post_create",
-    "post_delete", "post_edit", "post_like", "post_restore", "post_unlike", "posts_rerender", "profile_update",
-    "render_post_text",
+    "post_delete", "post_edit", "post_hide_history", "post_like", "post_restore", "post_unlike", "posts_rerender",
+    "profile_update", "render_post_text",
     "role_grant", "roles_sync", "terms_accept", "terms_publish", "topic_create", "topic_mark_read", "topic_move",
     "topic_set_archived", "topic_set_closed", "topic_set_pinned", "topic_set_tags", "user_set_self_service_roles",
     "user_signup_complete", "welcome_email_queue", "welcome_email_send",

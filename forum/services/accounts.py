@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ..markdown import render_markdown
 from ..models import TermsAcceptance, TermsVersion, User
 from ..orcid import normalize_orcid
+from ..pagecache import invalidate_on_commit
 from ..permissions import (
     ROLE_GROUP_NAMES,
     ROLE_PERMISSIONS,
@@ -59,6 +60,7 @@ def user_set_self_service_roles(*, user: User, roles) -> None:
         else:
             user.groups.remove(group)
     _forget_cached_permissions(user)
+    invalidate_on_commit()
 
 
 @transaction.atomic
@@ -67,6 +69,7 @@ def role_grant(*, actor: User | None, user: User, role: Role) -> None:
     check_can_grant_roles(actor)
     user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[Role(role)]))
     _forget_cached_permissions(user)
+    invalidate_on_commit()
 
 
 # --- Terms ------------------------------------------------------------------------
@@ -145,6 +148,7 @@ def profile_update(
     user.save(update_fields=["display_name", "affiliation", "orcid", "bio", "bio_html"])
     user.expertise.set(expertise)
     user_set_self_service_roles(user=user, roles=roles)
+    invalidate_on_commit()  # names and bios show on cached anonymous pages
     return user
 
 

@@ -340,12 +340,44 @@ def topic_move(*, actor: User, topic_id: int, category: Category) -> Topic:
     source = topic.category
     topic.category = category
     topic.save(update_fields=["category"])
+    if not source.is_public and category.is_public:
+        # Leaving a private channel (e.g. cleared by the anonymization team): only the
+        # current text of each post goes public, never what an edit redacted.
+        _hide_earlier_revisions(Post.objects.filter(topic=topic))
+    private_name = _("a private category")
     _event(
         topic, actor, TopicEvent.Kind.MOVED,
-        detail=_("from %(source)s to %(destination)s") % {"source": source.name, "destination": category.name},
+        detail=_("from %(source)s to %(destination)s") % {
+            "source": source.name if source.is_public else private_name,
+            "destination": category.name if category.is_public else private_name,
+        },
     )
     invalidate_on_commit()
     return topic
+
+
+def _hide_earlier_revisions(posts) -> int:
+    hidden = 0
+    for post_id, revision_count in posts.values_list("pk", "revision_count"):
+        hidden += PostRevision.objects.filter(post_id=post_id, number__lt=revision_count, hidden=False).update(
+            hidden=True
+        )
+    return hidden
+
+
+@transaction.atomic
+def post_hide_history(*, actor: User, post_id: int) -> int:
+    """Hide every earlier version of a post from everyone but moderators (after a redaction).
+
+    The versions are kept for the audit trail; returns how many were hidden.
+    """
+    post = _lock_post(post_id)
+    check_can_moderate_topic(actor, post.topic)
+    hidden = _hide_earlier_revisions(Post.objects.filter(pk=post.pk))
+    if hidden:
+        _event(post.topic, actor, TopicEvent.Kind.HISTORY_HIDDEN, post_number=post.number)
+        invalidate_on_commit()
+    return hidden
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from ..models import (
 )
 from ..pagecache import invalidate_on_commit
 from ..permissions import check_can_like_post, posts_visible_to
+from .content import _lock_post
 
 
 @transaction.atomic
@@ -28,7 +29,7 @@ def post_like(*, actor: User, post_id: int) -> bool:
 
     The unique (user, post) row decides under concurrency; counters move with F().
     """
-    post = Post.objects.select_related("topic").get(pk=post_id)
+    post = _lock_post(post_id)  # a delete or restore cannot run between the check and the counters
     check_can_like_post(actor, post)
     try:
         with transaction.atomic():
@@ -44,7 +45,7 @@ def post_like(*, actor: User, post_id: int) -> bool:
 @transaction.atomic
 def post_unlike(*, actor: User, post_id: int) -> bool:
     """Take back a like; returns False if there was none."""
-    post = Post.objects.get(pk=post_id)
+    post = _lock_post(post_id)
     deleted, _by_model = PostLike.objects.filter(user=actor, post=post).delete()
     if not deleted:
         return False

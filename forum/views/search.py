@@ -4,7 +4,6 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from taggit.models import Tag
 
 from .. import selectors
 from ..search import MAX_QUERY_LENGTH, search_posts
@@ -36,6 +35,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         # A private category the reader cannot see is refused like a missing one.
         self.fields["category"].queryset = selectors.category_choices(user=user)
         date_widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -54,7 +54,7 @@ class SearchForm(forms.Form):
         slug = self.cleaned_data["tag"]
         if not slug:
             return None
-        tag = Tag.objects.filter(slug=slug).first()
+        tag = selectors.tag_find(user=self.user, slug=slug)
         if tag is None:
             raise forms.ValidationError(_("There is no tag “%(tag)s”."), params={"tag": slug})
         return tag

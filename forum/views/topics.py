@@ -8,12 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
-from taggit.models import Tag
 
 from .. import selectors, services
 from ..forms import BookmarkForm, MoveTopicForm, NotificationLevelForm, PostEditForm, ReplyForm, TopicForm
@@ -59,7 +58,7 @@ def topic_list(request, order):
         period = "all"
     tag = None
     if request.GET.get("tag"):
-        tag = Tag.objects.filter(slug=request.GET["tag"]).first()
+        tag = selectors.tag_find(user=request.user, slug=request.GET["tag"])
     topics = selectors.topic_list(user=request.user, order=order, period=period, tag=tag)
     context = {
         "order": order, "title": LIST_TITLES[order], "period": period, "periods": selectors.TOP_PERIODS,
@@ -86,7 +85,7 @@ def category_detail(request, slug):
 
 @cache_anonymous_page
 def tag_detail(request, slug):
-    tag = selectors.tag_get(slug=slug)
+    tag = selectors.tag_get(user=request.user, slug=slug)
     topics = selectors.topic_list(user=request.user, tag=tag)
     context = {
         "tag": tag,
@@ -181,7 +180,8 @@ def topic_reply(request, pk):
         if post is not None:
             return redirect(_post_url(post))
     reply_to = None
-    if number := (form.data.get("reply_to") or initial.get("reply_to")):
+    number = str(form.data.get("reply_to") or initial.get("reply_to") or "")
+    if number.isdigit():
         reply_to = selectors.post_get_by_number(topic=topic, number=int(number))
     return render(request, "forum/reply_form.html", {"topic": topic, "form": form, "reply_to": reply_to})
 
@@ -231,12 +231,19 @@ def post_edit(request, pk):
     return render(request, "forum/post_edit.html", {"form": form, "post": post})
 
 
-@require_GET
 @cache_anonymous_page
 def post_revisions(request, pk):
+    """The history of a post; moderators can hide earlier versions after a redaction (POST)."""
     post = selectors.post_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        services.post_hide_history(actor=request.user, post_id=post.pk)
+        messages.success(request, _("Earlier versions are hidden; only moderators can read them now."))
+        return redirect("forum:post-revisions", pk=post.pk)
     revisions = selectors.post_revision_list(user=request.user, post=post)
-    return render(request, "forum/post_revisions.html", {"post": post, "revisions": revisions})
+    context = {"post": post, "revisions": revisions, "is_moderator": can_moderate_topic(request.user, post.topic)}
+    return render(request, "forum/post_revisions.html", context)
 
 
 @require_POST
@@ -347,13 +354,15 @@ def topic_move(request, pk):
 def notification_level(request, kind, key):
     """Set watch / track / normal / mute on a topic (by id), category or tag (by slug)."""
     if kind == "topic":
+        if not key.isdigit():
+            raise Http404
         target = selectors.topic_get(user=request.user, pk=int(key))
         back = target.get_absolute_url()
     elif kind == "category":
         target = selectors.category_get(user=request.user, slug=key)
         back = target.get_absolute_url()
     else:
-        target = get_object_or_404(Tag, slug=key)
+        target = selectors.tag_get(user=request.user, slug=key)
         back = reverse("forum:tag-detail", kwargs={"slug": key})
     form = NotificationLevelForm(request.POST)
     if not form.is_valid():
