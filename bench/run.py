@@ -405,11 +405,11 @@ def markdown(args, page_list, data, in_process, http, modes) -> str:
         f"gunicorn `-w {args.workers}` (sync); wrk `-t {args.threads} -c {args.connections} -d {args.duration}s` "
         f"(up to {args.max_duration} s for slow pages) "
         f"after {args.warmup:g} s of single requests; signed in as `{args.user}`."
-        + (f" Other processes used {min(background):.0f}-{max(background):.0f}% of the CPU just before "
-           "each page (the share not available to the benchmark)." if background else ""),
+        + (" \"other CPU\": how busy the machine was with other people's processes just before the page "
+           f"was measured ({min(background):.0f}-{max(background):.0f}%)." if background else ""),
         "",
-        "| page | visitor | requests/s | median ms | p95 ms | requests | KB | queries | render ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| page | visitor | requests/s | median ms | p95 ms | requests | KB | queries | render ms | other CPU |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     labels = {"anonymous": "anonymous (page cache)", "signed-in": "signed in", "uncached": "anonymous, no page cache"}
     for mode in modes:
@@ -431,6 +431,7 @@ def markdown(args, page_list, data, in_process, http, modes) -> str:
             else:
                 cells += ["", "", "", "", ""]
             cells += [str(queries), _ms(measured["render_ms"]) if measured else ""]
+            cells.append(f"{figures['background_cpu']:.0f}%" if figures else "")
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -445,10 +446,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
+    parser.add_argument("--duration", type=int, default=None, help="seconds of wrk per page (10; --quick: 5)")
     parser.add_argument("--max-duration", type=int, default=60,
                         help="slow pages get up to this many seconds, so every connection completes a few requests")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds of one-at-a-time requests per page first")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="seconds of one-at-a-time requests per page first (2; --quick: 1)")
     parser.add_argument("--quiet-below", type=float, default=10,
                         help="before each page, wait for other processes to use less than this %% of the CPU")
     parser.add_argument("--quiet-wait", type=float, default=0, help="... but no longer than this many seconds")
@@ -465,6 +467,10 @@ def main() -> None:
         sys.exit("wrk is not installed. On Debian or Ubuntu: apt-get install -y wrk")
     if not GUNICORN.exists():
         sys.exit(f"{GUNICORN} is missing: run `python3 dev.py setup` first.")
+    if args.duration is None:
+        args.duration = 5 if args.quick else 10
+    if args.warmup is None:
+        args.warmup = 1 if args.quick else 2
     args.database_url = args.database_url or (QUICK_DATABASE_URL if args.quick else os.environ.get("DATABASE_URL"))
     if not args.database_url or not args.database_url.startswith("postgres"):
         sys.exit("Give a seeded PostgreSQL database in DATABASE_URL (or --database-url), or use --quick.")
