@@ -231,46 +231,46 @@ def post_edit(*, actor: User, post_id: int, raw: str, title: str | None = None, 
     return post
 
 
+def _set_post_deleted(post: Post, actor: User, *, deleted: bool) -> None:
+    """Soft-delete or restore a locked post, moving its counts off or back onto its topic.
+
+    A first post carries its topic with it. Authors tidying their own replies is not
+    moderation, so only other people's deletes are recorded as events.
+    """
+    topic = post.topic
+    now = timezone.now() if deleted else None
+    post.deleted_at, post.deleted_by = now, actor if deleted else None
+    post.save(update_fields=["deleted_at", "deleted_by"])
+    sign = -1 if deleted else 1
+    Topic.objects.filter(pk=topic.pk).update(
+        post_count=F("post_count") + sign, like_count=F("like_count") + sign * post.like_count
+    )
+    if post.number == 1:
+        Topic.objects.filter(pk=topic.pk).update(deleted_at=now, deleted_by=post.deleted_by)
+        kind = TopicEvent.Kind.TOPIC_DELETED if deleted else TopicEvent.Kind.TOPIC_RESTORED
+        _event(topic, actor, kind, post_number=1)
+    elif not deleted or actor.pk != post.author_id:
+        kind = TopicEvent.Kind.POST_DELETED if deleted else TopicEvent.Kind.POST_RESTORED
+        _event(topic, actor, kind, post_number=post.number)
+    search.index_posts([post.pk])
+    invalidate_on_commit()
+
+
 @transaction.atomic
 def post_delete(*, actor: User, post_id: int) -> Post:
     """Soft-delete a post; deleting a first post deletes the whole topic. Locks topic and post."""
     post = _lock_post(post_id)
-    topic = post.topic
     check_can_delete_post(actor, post)
-    now = timezone.now()
-    post.deleted_at, post.deleted_by = now, actor
-    post.save(update_fields=["deleted_at", "deleted_by"])
-    Topic.objects.filter(pk=topic.pk).update(
-        post_count=F("post_count") - 1, like_count=F("like_count") - post.like_count
-    )
-    if post.number == 1:
-        Topic.objects.filter(pk=topic.pk).update(deleted_at=now, deleted_by=actor)
-        _event(topic, actor, TopicEvent.Kind.TOPIC_DELETED, post_number=1)
-    elif actor.pk != post.author_id:  # authors tidying their own replies is not moderation
-        _event(topic, actor, TopicEvent.Kind.POST_DELETED, post_number=post.number)
-    search.index_posts([post.pk])
-    invalidate_on_commit()
+    _set_post_deleted(post, actor, deleted=True)
     return post
 
 
 @transaction.atomic
 def post_restore(*, actor: User, post_id: int) -> Post:
-    """Undo a soft delete (moderators); restoring a first post restores its topic."""
+    """Undo a soft delete (moderators); restoring a first post restores its topic. Locks topic and post."""
     post = _lock_post(post_id)
-    topic = post.topic
     check_can_restore_post(actor, post)
-    post.deleted_at, post.deleted_by = None, None
-    post.save(update_fields=["deleted_at", "deleted_by"])
-    Topic.objects.filter(pk=topic.pk).update(
-        post_count=F("post_count") + 1, like_count=F("like_count") + post.like_count
-    )
-    if post.number == 1:
-        Topic.objects.filter(pk=topic.pk).update(deleted_at=None, deleted_by=None)
-        _event(topic, actor, TopicEvent.Kind.TOPIC_RESTORED, post_number=1)
-    else:
-        _event(topic, actor, TopicEvent.Kind.POST_RESTORED, post_number=post.number)
-    search.index_posts([post.pk])
-    invalidate_on_commit()
+    _set_post_deleted(post, actor, deleted=False)
     return post
 
 

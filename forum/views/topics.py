@@ -204,9 +204,14 @@ def _reply_initial(request, topic) -> dict:
 
 
 def _post_url(post) -> str:
-    page = selectors.post_page_number(post.number)
+    return _post_number_url(post.topic, post.number)
+
+
+def _post_number_url(topic, number: int) -> str:
+    """The topic page that shows post `number`, scrolled to it."""
+    page = selectors.post_page_number(number)
     query = f"?page={page}" if page > 1 else ""
-    return f"{post.topic.get_absolute_url()}{query}#post-{post.number}"
+    return f"{topic.get_absolute_url()}{query}#post-{number}"
 
 
 @require_GET
@@ -379,6 +384,4 @@ def topic_unread(request, pk):
     """Jump to the first post `user` has not read yet."""
     topic = selectors.topic_get(user=request.user, pk=pk)
     number = min(selectors.topic_read_number(user=request.user, topic=topic) + 1, topic.last_post_number)
-    page = selectors.post_page_number(number)
-    query = f"?page={page}" if page > 1 else ""
-    return redirect(f"{topic.get_absolute_url()}{query}#post-{number}")
+    return redirect(_post_number_url(topic, number))

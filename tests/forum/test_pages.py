@@ -180,3 +180,14 @@ def test_pages_mark_language_and_have_skip_link(client, db):
     content = client.get("/").content.decode()
     assert '<html lang="en">' in content
     assert 'href="#main"' in content
+
+
+def test_home_adds_subcategory_topics_to_their_parent(client, public_category, volunteer):
+    child = CategoryFactory(parent=public_category, name="Chest CT", slug="chest-ct")
+    services.topic_create(actor=volunteer, category=public_category, title="In the parent", raw="x")
+    for n in range(2):
+        services.topic_create(actor=volunteer, category=child, title=f"In the child {n}", raw="x")
+    content = client.get("/").content.decode()
+    assert re.search(r'Data requests</a>.*?Chest CT</a>.*?<td class="num">3</td>', content, re.S)
+    category_page = client.get(public_category.get_absolute_url()).content.decode()
+    assert "In the child 0" in category_page and "In the parent" in category_page

@@ -97,7 +97,7 @@ def test_read_position_never_moves_backward(topic, requester, volunteer):
 
 def test_new_for_me_lists_unread_and_recent_unseen_topics(public_category, volunteer, requester):
     seen = services.topic_create(actor=volunteer, category=public_category, title="Seen", raw="x")
-    unseen = services.topic_create(actor=volunteer, category=public_category, title="Unseen", raw="x")
+    services.topic_create(actor=volunteer, category=public_category, title="Unseen", raw="x")
     old = services.topic_create(actor=volunteer, category=public_category, title="Old", raw="x")
     Topic.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
     mine = services.topic_create(actor=requester, category=public_category, title="Mine", raw="x")
@@ -108,11 +108,10 @@ def test_new_for_me_lists_unread_and_recent_unseen_topics(public_category, volun
     services.post_create(actor=volunteer, topic_id=mine.pk, raw="an answer")
     new = {t.title for t in selectors.topic_list(user=requester, order="new")}
     assert new == {"Unseen", "Seen", "Mine"}
-    assert unseen
 
 
 def test_top_orders_by_likes_over_a_period(public_category, volunteer, requester, member):
-    quiet = services.topic_create(actor=volunteer, category=public_category, title="Quiet", raw="x")
+    services.topic_create(actor=volunteer, category=public_category, title="Quiet", raw="x")
     liked = services.topic_create(actor=volunteer, category=public_category, title="Liked", raw="x")
     old = services.topic_create(actor=volunteer, category=public_category, title="Old favourite", raw="x")
     for person in (requester, member):
@@ -122,7 +121,6 @@ def test_top_orders_by_likes_over_a_period(public_category, volunteer, requester
     assert [t.title for t in selectors.topic_list(user=requester, order="top", period="all")] == [
         "Old favourite", "Liked", "Quiet"]
     assert [t.title for t in selectors.topic_list(user=requester, order="top", period="month")] == ["Liked", "Quiet"]
-    assert quiet
 
 
 def test_unanswered_lists_open_topics_without_replies(public_category, volunteer, requester, moderator):
