@@ -272,3 +272,20 @@ FORUM_RATE_LIMITS = {"post": (env.int("FORUM_POSTS_PER_10_MINUTES", default=30),
 # Off by default without Redis outside DEBUG: a per-process cache would let one gunicorn worker
 # keep serving a page another worker's write (a delete, a move to private) made stale.
 ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=300 if (REDIS_URL or DEBUG) else 0)
+# Apps that add to forum pages (a panel on a topic, marks on posts, figures on a profile);
+# the forum loads them by name so it never imports them (forum/extensions.py).
+FORUM_EXTENSIONS = ["requests_board.forum_hooks"]
+
+# --- Requests board ---------------------------------------------------------------------
+REQUESTS_ANONYMIZATION_CATEGORY = env.str("REQUESTS_ANONYMIZATION_CATEGORY", default="anonymization")
+REQUESTS_CITIZEN_SCIENCE_CATEGORY = env.str("REQUESTS_CITIZEN_SCIENCE_CATEGORY", default="citizen-science")
+REQUESTS_MAX_ACTIVE_CLAIMS = env.int("REQUESTS_MAX_ACTIVE_CLAIMS", default=3)
+# A claim with no update for N days gets a reminder; M days after the reminder it is released.
+REQUESTS_CLAIM_REMIND_AFTER_DAYS = env.int("REQUESTS_CLAIM_REMIND_AFTER_DAYS", default=7)
+REQUESTS_CLAIM_RELEASE_AFTER_DAYS = env.int("REQUESTS_CLAIM_RELEASE_AFTER_DAYS", default=7)
+REQUESTS_MAX_DATA_LINKS = 10
+
+CELERY_BEAT_SCHEDULE = {
+    "expire-claims": {"task": "requests_board.tasks.expire_claims", "schedule": 3600.0},
+    "send-pending-notices": {"task": "requests_board.tasks.send_pending_notices", "schedule": 600.0},
+}

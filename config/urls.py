@@ -12,5 +12,6 @@ urlpatterns = [
     path("healthz/", forum_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("requests_board.urls")),
     path("", include("forum.urls")),
 ]

@@ -251,8 +251,22 @@ def check_can_pin_globally(user) -> None:
         raise PermissionDenied(_("Only global moderators can pin a topic everywhere."))
 
 
+def can_retreat_topic(user, topic, destination) -> bool:
+    """A topic's author may move it into a private channel that takes members' topics
+    (e.g. on realising the data may identify a patient): it only gets less visible."""
+    from .models import Category
+
+    return (
+        user.is_authenticated and topic.author_id == user.pk and topic.deleted_at is None
+        and destination.security == Category.Security.PRIVATE and destination.members_start_private_topics
+    )
+
+
 def check_can_move_topic(user, topic, destination) -> None:
-    """Moving needs moderation rights both where the topic is and where it goes."""
+    """Moving needs moderation rights both where the topic is and where it goes,
+    except an author's retreat into a private channel."""
+    if can_retreat_topic(user, topic, destination):
+        return
     check_can_moderate_topic(user, topic)
     if not can_moderate_category(user, destination):
         raise PermissionDenied(_("You cannot move topics into this category."))

@@ -29,6 +29,7 @@ from .topics import (
     topic_list,
     topic_page,
     topic_read_number,
+    topic_watcher_ids,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "post_get_by_number", "post_page_number", "post_revision_list", "profile_activity", "profile_get",
     "profile_like_list", "profile_reply_list", "profile_topic_list", "subcategory_list", "tag_find", "tag_get",
     "terms_current", "topic_get", "topic_list", "topic_page", "topic_read_number",
+    "topic_watcher_ids",
 ]

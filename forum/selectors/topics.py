@@ -355,3 +355,16 @@ def notification_level_effective(*, user, topic: Topic) -> int:
 def topic_read_number(*, user, topic: Topic) -> int:
     """The last post number `user` has read in `topic` (0 if none)."""
     return TopicRead.objects.filter(user=user, topic=topic).values_list("last_read_number", flat=True).first() or 0
+
+
+def topic_watcher_ids(*, topic: Topic) -> list[int]:
+    """Ids of people watching `topic`: by their own choice for it, or through its category
+    when they set nothing for the topic. Visibility is for the caller to check."""
+    own = TopicNotificationSetting.objects.filter(topic=topic)
+    watching = set(own.filter(level=NotificationLevel.WATCHING).values_list("user_id", flat=True))
+    chose_otherwise = own.exclude(level=NotificationLevel.WATCHING).values("user_id")
+    watching |= set(
+        CategoryNotificationSetting.objects.filter(category_id=topic.category_id, level=NotificationLevel.WATCHING)
+        .exclude(user_id__in=chose_otherwise).values_list("user_id", flat=True)
+    )
+    return sorted(watching)

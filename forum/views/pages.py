@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .. import selectors, services
+from .. import extensions, selectors, services
 from ..forms import ProfileForm, TermsAcceptForm
 from ..pagecache import cache_anonymous_page
 from ..permissions import Role, can_edit_profile, user_roles
@@ -60,6 +60,7 @@ def profile_detail(request, username):
         "roles": [role for role in Role if role in user_roles(profile_user)],
         "can_edit": can_edit_profile(request.user, profile_user),
         "activity": selectors.profile_activity(user=request.user, profile_user=profile_user),
+        "extra_figures": extensions.profile_figures(user=request.user, profile_user=profile_user),
         "tab": tab,
         "page": Paginator(items, PROFILE_ITEMS_PER_PAGE).get_page(request.GET.get("page")),
     }

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import selectors, services
+from .. import extensions, selectors, services
 from ..forms import BookmarkForm, MoveTopicForm, NotificationLevelForm, PostEditForm, ReplyForm, TopicForm
 from ..models import NotificationLevel
 from ..pagecache import cache_anonymous_page
@@ -149,6 +149,7 @@ def topic_detail(request, pk, slug):
         post.can_like = can_like_post(user, post)
         post.liked = post.pk in page.liked
         post.bookmarked = post.pk in page.bookmarks
+    extensions.mark_posts(request=request, topic=topic, posts=page.posts)
     if user.is_authenticated and page.posts:
         services.topic_mark_read(user=user, topic=topic, number=page.posts[-1].number)
     reply_form = None
@@ -161,6 +162,7 @@ def topic_detail(request, pk, slug):
         "is_moderator": is_moderator,
         "can_pin_globally": can_pin_globally(user),
         "level_choices": NotificationLevel.choices,
+        "panels": extensions.topic_panels(request=request, topic=topic),
     }
     return render(request, "forum/topic_detail.html", context)
 

@@ -2,6 +2,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from forum.models import Category, Post, Topic, User
+from requests_board.models import DataRequest
+from requests_board.permissions import request_is_public
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +21,12 @@ def test_seed_demo_creates_mission_categories_accounts_and_requests_and_is_safe_
     call_command("seed_demo")
     assert counts() == first
     assert Topic.objects.filter(pinned_globally=True).count() == 1
-    assert Post.objects.filter(like_count=1).count() == 2
+    assert Post.objects.filter(like_count=1).count() == 1
+    assert DataRequest.objects.filter(state="open").count() == 4
+    assert DataRequest.objects.filter(state="in_progress").count() == 1
+    pending = DataRequest.objects.get(needs_anonymization=True)
+    assert pending.topic.category.slug == "anonymization" and not request_is_public(pending)
+    assert User.objects.get(username="demo_volunteer").expertise.count() == 2
     output = capsys.readouterr().out
     assert "demo.requester@example.org" in output and "password:" in output
     assert User.objects.get(username="demo_moderator").has_perm("forum.moderate")

@@ -1,17 +1,23 @@
-"""Create demo categories, one account per role and a few synthetic requests.
+"""Create demo categories, one account per role and a few synthetic data requests.
+
+It lives in requests_board, the app that depends on all others, so it can seed each of them.
 
 Safe to run twice: whatever exists is left as it is. Prints the demo accounts.
 All people and data here are invented.
 """
+import datetime
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from forum import services
-from forum.models import Category, Topic, User
+from forum.models import Category, User
 from forum.permissions import Role
 from forum.selectors import terms_current
+from requests_board import services as request_services
+from requests_board.models import DataRequest
 
 PRIVATE_GROUPS = ("Moderators", "Anonymization team")
 
@@ -45,41 +51,40 @@ ACCOUNTS = [
     ("demo_anonymizer", "Ana Anonymizer (demo)", [Role.ANONYMIZATION], False),
 ]
 
-DEMO_TAGS = {
-    "epidemiology-modelling": ["modelling", "time-series"],
-    "imaging": ["imaging", "segmentation"],
-    "genomics": ["genomics", "sequencing"],
-    "data-requests": ["tabular", "statistics"],
-}
-
+# slug, title, question, modality, size, links, result wanted, result type, days to deadline, expertise, patient data
 REQUESTS = [
-    ("epidemiology-modelling", "demo_requester",
-     "Estimate the incubation period from 120 synthetic case reports",
-     "**What I have:** a CSV of 120 *synthetic* case reports (exposure window, symptom onset), "
-     "about 8 kB, at https://example.org/demo/incubation.csv.\n\n"
-     "**What I need:** an estimate of the incubation period distribution with a 95% interval.\n\n"
-     "**Form of the result:** a short answer and a figure.\n\n**By when:** within two weeks."),
-    ("imaging", "demo_requester",
-     "Segment lung opacities in 40 synthetic chest CT scans",
-     "**What I have:** 40 *synthetic* chest CT volumes (NIfTI, about 2 GB), already de-identified.\n\n"
-     "**What I need:** a segmentation of ground-glass opacities and the affected lung fraction per scan.\n\n"
-     "**Form of the result:** a table with one row per scan, plus the code."),
-    ("genomics", "demo_requester",
-     "Which variants go with severe outcome in a synthetic cohort?",
-     "**What I have:** a *synthetic* VCF for 500 individuals and a table of outcomes.\n\n"
-     "**What I need:** an association analysis with correction for multiple testing.\n\n"
-     "**Form of the result:** a table of variants and a Manhattan plot."),
-    ("data-requests", "demo_requester",
-     "A weekly dashboard of ICU bed occupancy from spreadsheets",
-     "**What I have:** weekly spreadsheets of *synthetic* bed counts from five wards.\n\n"
-     "**What I need:** a small tool that merges them and draws occupancy over time.\n\n"
-     "**Form of the result:** software I can run myself."),
-    ("anonymization", "demo_requester",
-     "Ward admissions spreadsheet that may contain identifiers",
-     "This *synthetic* spreadsheet may include names and dates of birth. "
-     "Please check it before anything is shared."),
+    ("epidemiology-modelling", "Estimate the incubation period from 120 synthetic case reports",
+     "I have a CSV of 120 *synthetic* case reports with the exposure window and the day symptoms began. "
+     "How long is the incubation period, and how sure can we be?",
+     "tabular", "small", ["https://zenodo.org/records/0000001"],
+     "The median incubation period and its 95% interval, with a short explanation I can quote.",
+     "answer", 14, ["statistics", "epidemiology"], "no"),
+    ("imaging", "Segment lung opacities in 40 synthetic chest CT scans",
+     "40 *synthetic* chest CT volumes (NIfTI), already de-identified. I would like the ground-glass "
+     "opacities outlined and the affected lung fraction per scan.",
+     "imaging", "large", ["https://figshare.com/articles/dataset/demo/0000002"],
+     "A table with one row per scan and the affected fraction, plus the code.",
+     "dataset", None, ["imaging", "segmentation"], "no"),
+    ("genomics", "Which variants go with severe outcome in a synthetic cohort?",
+     "A *synthetic* VCF for 500 individuals and a table of outcomes. Which variants are associated "
+     "with a severe course, after correcting for multiple testing?",
+     "sequences", "medium", ["https://github.com/example/synthetic-cohort"],
+     "A table of variants with p-values and a Manhattan plot.", "figure", 30, ["genomics", "statistics"], "no"),
+    ("data-requests", "A weekly chart of ICU bed occupancy from spreadsheets",
+     "Weekly spreadsheets of *synthetic* bed counts from five wards. I need a small tool that merges "
+     "them and draws occupancy over time.",
+     "tabular", "small", [], "Software I can run myself each week.", "software", None,
+     ["data-cleaning", "visualization"], "no"),
+    ("data-requests", "Ward admissions spreadsheet that may contain identifiers",
+     "This *synthetic* spreadsheet may include names and dates of birth. Please check it before anything "
+     "is shared, then estimate the weekly admissions.",
+     "tabular", "small", [], "A figure of admissions per week.", "figure", 21, ["statistics"], "unsure"),
+    ("citizen-science", "Label 500 synthetic chest X-rays: opacity or not",
+     "500 *synthetic* chest X-rays need a yes/no label for visible opacity. Take a block of 50 images; "
+     "no special expertise needed beyond care.",
+     "imaging", "medium", ["https://osf.io/demo0"], "A CSV with one label per image.", "dataset", None,
+     ["labelling", "imaging"], "no"),
 ]
-
 
 class Command(BaseCommand):
     help = "Create demo categories, one account per role and synthetic requests (safe to run twice)."
@@ -163,30 +168,47 @@ class Command(BaseCommand):
                 name="Chest CT", slug="chest-ct", color="#6d28d9", parent=categories["imaging"], position=0,
                 description="Requests about chest CT series: segmentation, scoring, cohorts.",
             )
+        requester, volunteer = users["demo_requester"], users["demo_volunteer"]
+        if not volunteer.expertise.exists():
+            services.profile_update(
+                actor=volunteer, user=volunteer, display_name=volunteer.display_name, affiliation="Demo University",
+                orcid="", bio="I like survival models and clean data.", expertise=["statistics", "epidemiology"],
+                roles=[Role.VOLUNTEER],
+            )
         created = []
-        for slug, username, title, body in REQUESTS:
-            author = users[username]
-            if not Topic.objects.filter(author=author, title=title).exists():
-                created.append(services.topic_create(
-                    actor=author, category=categories[slug], title=title, raw=body, tags=DEMO_TAGS.get(slug, ()),
-                ))
+        today = datetime.date.today()
+        for (slug, title, question, modality, size, links, wanted, result_type, days, expertise,
+             patient_data) in REQUESTS:
+            if DataRequest.objects.filter(author=requester, title=title).exists():
+                continue
+            created.append(request_services.request_submit(actor=requester, publish=True, details={
+                "title": title, "question": question, "category": categories[slug], "modality": modality,
+                "data_size": size, "data_links": links, "result_description": wanted, "result_type": result_type,
+                "deadline": today + datetime.timedelta(days=days) if days else None, "expertise": expertise,
+                "serves_covid": True, "patient_data": patient_data,
+            }))
         if not created:
             return
-        # A short conversation, so the demo shows replies, mentions, likes and unread counts.
-        first = created[0]
-        volunteer, requester = users["demo_volunteer"], users["demo_requester"]
+        # A claimed request with a conversation, so the demo shows claims, updates, replies and likes.
+        first = created[1]
+        request_services.request_claim(
+            actor=volunteer, data_request_id=first.pk, plan="A U-Net from an open checkpoint, then manual checks.",
+        )
         reply = services.post_create(
-            actor=volunteer, topic_id=first.pk, reply_to_number=1,
-            raw="Happy to help, @demo_requester. Could you share the column dictionary?\n\n"
-                "```python\nimport pandas as pd\ncases = pd.read_csv(\"cases.csv\")\n```",
+            actor=volunteer, topic_id=first.topic_id, reply_to_number=1,
+            raw="Happy to help, @demo_requester. Could you share the scanner settings?\n\n"
+                "```python\nimport nibabel as nib\nscan = nib.load(\"scan-001.nii.gz\")\n```",
         )
         services.post_like(actor=requester, post_id=reply.pk)
-        services.post_like(actor=volunteer, post_id=first.first_post.pk)
+        request_services.update_post(
+            actor=volunteer, data_request_id=first.pk,
+            raw="First pass done on 10 scans; the masks look plausible. Full table by Friday.",
+        )
         welcome = services.topic_create(
             actor=users["demo_moderator"], category=categories["site-feedback"],
             title="Welcome: how to ask for help and how to volunteer",
-            raw="Start with the [FAQ](/faq/). Requests go in #data-requests; questions about this site here.",
+            raw="Start with the [FAQ](/faq/). Ask for help on the [requests board](/requests/); "
+                "questions about this site go here.",
             tags=["welcome"],
         )
         services.topic_set_pinned(actor=users["demo_moderator"], topic_id=welcome.pk, pinned=True, globally=True)
-

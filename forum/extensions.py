@@ -1,0 +1,49 @@
+"""Hooks through which other apps add to forum pages without the forum importing them.
+
+`settings.FORUM_EXTENSIONS` names modules; each may define any of:
+
+- `topic_panel(*, request, topic) -> str`: safe HTML shown above a topic's posts;
+- `post_marks(*, request, topic, posts) -> dict[int, str]`: safe HTML per post id,
+  shown at the top of that post (e.g. "Result" with its repository and license);
+- `profile_figures(*, user, profile_user) -> list[tuple[str, int]]`: labelled
+  counts added to a profile's activity.
+
+Each hook must run a fixed number of queries whatever the page holds.
+"""
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_module
+from django.utils.safestring import mark_safe
+
+
+@cache
+def _modules(names: tuple) -> list:
+    return [import_module(name) for name in names]
+
+
+def _hooks(name: str) -> list:
+    return [getattr(module, name) for module in _modules(tuple(settings.FORUM_EXTENSIONS)) if hasattr(module, name)]
+
+
+def topic_panels(*, request, topic) -> list[str]:
+    """Panels other apps show above a topic's posts."""
+    return [mark_safe(html) for hook in _hooks("topic_panel") if (html := hook(request=request, topic=topic))]
+
+
+def mark_posts(*, request, topic, posts) -> None:
+    """Set `post.marks` (safe HTML, possibly empty) on every post of a page."""
+    marks: dict[int, list[str]] = {}
+    for hook in _hooks("post_marks"):
+        for post_id, html in hook(request=request, topic=topic, posts=posts).items():
+            marks.setdefault(post_id, []).append(html)
+    for post in posts:
+        post.marks = mark_safe("".join(marks.get(post.pk, ())))
+
+
+def profile_figures(*, user, profile_user) -> list[tuple[str, int]]:
+    """Extra labelled counts for a profile."""
+    figures = []
+    for hook in _hooks("profile_figures"):
+        figures.extend(hook(user=user, profile_user=profile_user))
+    return figures

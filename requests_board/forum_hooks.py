@@ -1,0 +1,88 @@
+"""What the requests board adds to forum pages (see forum/extensions.py).
+
+A request's topic page shows the request panel (details, state, claims, the
+accepted result, actions, history); its posts carry "Progress update" and
+"Result" marks; a profile counts delivered and accepted results.
+"""
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from . import selectors
+from .models import DataRequest
+from .permissions import (
+    can_accept_result,
+    can_claim,
+    can_clear_anonymization,
+    can_edit_request,
+    can_moderate_request,
+    can_release_claim,
+    is_requester,
+)
+
+State = DataRequest.State
+
+
+def _request_for(request, topic):
+    """The request on `topic`, looked up once per HTTP request."""
+    cache = request.__dict__.setdefault("_data_request_for_topic", {})
+    if topic.pk not in cache:
+        cache[topic.pk] = selectors.request_for_topic(topic=topic)
+    return cache[topic.pk]
+
+
+def topic_panel(*, request, topic) -> str:
+    data_request = _request_for(request, topic)
+    if data_request is None:
+        return ""
+    data_request.topic = topic
+    user = request.user
+    claims = selectors.claim_list(data_request=data_request)
+    for claim in claims:
+        claim.can_release = can_release_claim(user, claim)
+    mine = next((claim for claim in claims if user.is_authenticated and claim.volunteer_id == user.pk), None)
+    claimable = data_request.state in (State.OPEN, State.CLAIMED, State.IN_PROGRESS)
+    pending = data_request.needs_anonymization and data_request.cleared_at is None
+    context = {
+        "data_request": data_request,
+        "topic": topic,
+        "claims": claims,
+        "my_claim": mine,
+        "events": selectors.event_list(data_request=data_request),
+        "is_requester": is_requester(user, data_request),
+        "is_moderator": can_moderate_request(user, data_request),
+        "pending_anonymization": pending,
+        "can_claim": claimable and not pending and can_claim(user) and mine is None
+        and not is_requester(user, data_request),
+        "can_deliver": mine is not None and data_request.state in (State.CLAIMED, State.IN_PROGRESS, State.DELIVERED),
+        "can_edit": can_edit_request(user, data_request),
+        "can_withdraw": is_requester(user, data_request) and data_request.state in (State.OPEN, State.CLAIMED),
+        "can_close": can_moderate_request(user, data_request) and data_request.state != State.CLOSED,
+        "can_clear": can_clear_anonymization(user, data_request),
+    }
+    return render_to_string("requests_board/_panel.html", context, request=request)
+
+
+def post_marks(*, request, topic, posts) -> dict:
+    data_request = _request_for(request, topic)
+    if data_request is None or not posts:
+        return {}
+    results, updates = selectors.post_kinds(data_request=data_request, post_ids=[post.pk for post in posts])
+    may_accept = data_request.state == State.DELIVERED and can_accept_result(request.user, data_request)
+    marks = {}
+    for post in posts:
+        if post.deleted_at is not None:
+            continue
+        if post.pk in results:
+            marks[post.pk] = render_to_string("requests_board/_result_mark.html", {
+                "result": results[post.pk], "may_accept": may_accept,
+            }, request=request)
+        elif post.pk in updates:
+            marks[post.pk] = render_to_string("requests_board/_update_mark.html", {}, request=request)
+    return marks
+
+
+def profile_figures(*, user, profile_user) -> list:
+    figures = selectors.volunteer_figures(profile_user=profile_user)
+    if not figures["delivered"]:
+        return []
+    return [(_("Results delivered"), figures["delivered"]), (_("Results accepted"), figures["accepted"])]

@@ -1,0 +1,293 @@
+"""Every read the board, the request panel, the dashboard and the tasks need.
+
+Each list runs a fixed number of queries: related rows are joined or prefetched,
+counts are one grouped query.
+"""
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models.functions import TruncWeek
+from django.http import Http404
+from django.utils import timezone
+from taggit.models import TaggedItem
+
+from forum.models import Category, Topic
+from forum.permissions import categories_visible_to
+
+from .models import ACTIVE_STATES, Claim, DataRequest, ProgressUpdate, RequestEvent, Result
+from .permissions import can_see_request, public_requests, requests_visible_to
+
+State = DataRequest.State
+BOARD_STATES = ("active", "unclaimed", *State.values)
+
+
+def _active_claims():
+    return Prefetch(
+        "claims",
+        queryset=Claim.objects.filter(status=Claim.Status.ACTIVE).select_related("volunteer").order_by("created_at"),
+        to_attr="active_claims",
+    )
+
+
+def _listed(queryset):
+    """Joins and prefetches every request list needs, ordered by urgency:
+    nearest deadline first, then unclaimed before claimed, then oldest."""
+    return (
+        queryset.select_related("topic", "topic__category", "author", "category")
+        .prefetch_related("topic__tags", _active_claims())
+        .annotate(claimed_rank=Case(When(state=State.OPEN, then=Value(0)), default=Value(1),
+                                    output_field=IntegerField()))
+        .order_by(F("deadline").asc(nulls_last=True), "claimed_rank", "published_at", "pk")
+    )
+
+
+@dataclass
+class BoardFilters:
+    state: str = "active"
+    category: Category | None = None
+    tag: str = ""
+    modality: str = ""
+    result_type: str = ""
+    has_deadline: bool = False
+    unclaimed: bool = False
+
+
+@dataclass
+class Board:
+    requests: object  # a queryset, paginated by the view
+    state_counts: dict = field(default_factory=dict)
+
+
+def _topics_tagged(slug: str):
+    return TaggedItem.objects.filter(
+        content_type=ContentType.objects.get_for_model(Topic), tag__slug=slug
+    ).values("object_id")
+
+
+def board(*, user, filters: BoardFilters) -> Board:
+    """Published requests `user` may see, filtered and in urgency order, with counts per state.
+
+    The counts honour every filter but the state, so each state's number says
+    what choosing it would show.
+    """
+    requests = requests_visible_to(user, DataRequest.objects.all())
+    if filters.category is not None:
+        requests = requests.filter(category=filters.category)
+    if filters.tag:
+        requests = requests.filter(topic_id__in=_topics_tagged(filters.tag))
+    if filters.modality:
+        requests = requests.filter(modality=filters.modality)
+    if filters.result_type:
+        requests = requests.filter(result_type=filters.result_type)
+    if filters.has_deadline:
+        requests = requests.filter(deadline__isnull=False)
+    counts = dict(requests.order_by().values_list("state").annotate(n=Count("pk")))
+    state_counts = {state: counts.get(state, 0) for state in State.values if state != State.DRAFT}
+    if filters.unclaimed or filters.state == "unclaimed":
+        requests = requests.filter(state=State.OPEN)
+    elif filters.state == "active":
+        requests = requests.filter(state__in=ACTIVE_STATES)
+    elif filters.state in State.values:
+        requests = requests.filter(state=filters.state)
+    return Board(requests=_listed(requests), state_counts=state_counts)
+
+
+def board_categories(*, user):
+    """Topic areas to filter the board by: the public ones and those `user` reads."""
+    return categories_visible_to(user, Category.objects.filter(security=Category.Security.PUBLIC)).order_by(
+        "position", "name"
+    )
+
+
+def request_get(*, user, pk: int) -> DataRequest:
+    """A request `user` may see (a draft only by its author); 404 otherwise."""
+    data_request = (
+        DataRequest.objects.select_related("topic", "topic__category", "category", "author").filter(pk=pk).first()
+    )
+    if data_request is None or not can_see_request(user, data_request):
+        raise Http404
+    return data_request
+
+
+def request_for_topic(*, topic) -> DataRequest | None:
+    """The request a topic carries, with what its panel shows, or None (one query)."""
+    return (
+        DataRequest.objects.select_related(
+            "author", "category", "accepted_result", "accepted_result__post", "accepted_result__author"
+        ).filter(topic=topic).first()
+    )
+
+
+def claim_list(*, data_request) -> list[Claim]:
+    """Active claims on a request, lead first."""
+    order = Case(When(role=Claim.Role.LEAD, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(
+        Claim.objects.filter(data_request=data_request, status=Claim.Status.ACTIVE)
+        .select_related("volunteer").order_by(order, "created_at")
+    )
+
+
+def event_list(*, data_request, limit: int = 100) -> list[RequestEvent]:
+    """The request's history, oldest first (the latest `limit` entries)."""
+    events = list(
+        RequestEvent.objects.filter(data_request=data_request).select_related("actor", "subject")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return events[::-1]
+
+
+def post_kinds(*, data_request, post_ids) -> tuple[dict, set]:
+    """Results (by post id) and progress-update post ids among `post_ids`: two queries."""
+    results = {
+        result.post_id: result
+        for result in Result.objects.filter(data_request=data_request, post_id__in=post_ids)
+    }
+    updates = set(
+        ProgressUpdate.objects.filter(data_request=data_request, post_id__in=post_ids).values_list("post_id", flat=True)
+    )
+    return results, updates
+
+
+def my_requests(*, user):
+    """Everything `user` asked for, drafts included, newest first."""
+    return (
+        DataRequest.objects.filter(author=user)
+        .select_related("topic", "topic__category", "category")
+        .prefetch_related(_active_claims())
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass
+class ClaimDue:
+    claim: Claim
+    remind_on: datetime.date | None
+    release_on: datetime.date | None
+
+
+def my_claims(*, user) -> list[ClaimDue]:
+    """`user`'s active claims with when a reminder comes and when the claim would be released."""
+    remind_after = datetime.timedelta(days=settings.REQUESTS_CLAIM_REMIND_AFTER_DAYS)
+    release_after = datetime.timedelta(days=settings.REQUESTS_CLAIM_RELEASE_AFTER_DAYS)
+    claims = (
+        Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE)
+        .select_related("data_request", "data_request__topic", "data_request__category")
+        .order_by(F("expected_date").asc(nulls_last=True), "created_at")
+    )
+    due = []
+    for claim in claims:
+        if claim.reminded_at:
+            remind_on, release_on = None, timezone.localdate(claim.reminded_at + release_after)
+        else:
+            remind_on = timezone.localdate(claim.last_activity_at + remind_after)
+            release_on = timezone.localdate(claim.last_activity_at + remind_after + release_after)
+        due.append(ClaimDue(claim=claim, remind_on=remind_on, release_on=release_on))
+    return due
+
+
+def my_ended_claims(*, user, limit: int = 20):
+    return (
+        Claim.objects.filter(volunteer=user).exclude(status=Claim.Status.ACTIVE)
+        .select_related("data_request", "data_request__topic").order_by("-ended_at")[:limit]
+    )
+
+
+def expertise_slugs(*, user) -> list[str]:
+    return sorted(user.expertise.values_list("slug", flat=True)) if user.is_authenticated else []
+
+
+def matches_for(*, user, slugs: list[str]):
+    """Open public requests tagged with any of `slugs` (the volunteer's expertise), not their own,
+    in urgency order."""
+    if not slugs:
+        return DataRequest.objects.none()
+    tagged = TaggedItem.objects.filter(
+        content_type=ContentType.objects.get_for_model(Topic), tag__slug__in=slugs
+    ).values("object_id")
+    requests = public_requests(DataRequest.objects.filter(state=State.OPEN, topic_id__in=tagged)).exclude(author=user)
+    return _listed(requests)
+
+
+def volunteer_figures(*, profile_user) -> dict:
+    """Results `profile_user` delivered, and how many were accepted (one query)."""
+    return Result.objects.filter(author=profile_user, post__deleted_at__isnull=True).aggregate(
+        delivered=Count("pk"), accepted=Count("pk", filter=Q(accepted_at__isnull=False))
+    )
+
+
+# --- Dashboard --------------------------------------------------------------------
+
+@dataclass
+class Dashboard:
+    open: int
+    claimed: int
+    delivered: int
+    accepted_this_week: int
+    median_to_first_claim: datetime.timedelta | None
+    median_to_accepted: datetime.timedelta | None
+    weeks: list  # [(week start date, requests published that week)], oldest first
+    week_start: datetime.date
+
+
+def _median(requests, start: str, end: str) -> datetime.timedelta | None:
+    """Median of end - start over requests having both, in two queries whatever their number."""
+    spans = requests.filter(**{f"{start}__isnull": False, f"{end}__isnull": False}).annotate(
+        span=ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+    ).order_by("span")
+    count = spans.count()
+    if not count:
+        return None
+    middle = list(spans.values_list("span", flat=True)[(count - 1) // 2: count // 2 + 1])
+    return sum(middle, datetime.timedelta()) / len(middle)
+
+
+def dashboard(*, weeks: int = 12, now: datetime.datetime | None = None) -> Dashboard:
+    """Plain numbers over public requests only, the same for everyone."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    week_start = today - datetime.timedelta(days=today.weekday())
+    week_start_at = timezone.make_aware(datetime.datetime.combine(week_start, datetime.time()))
+    requests = public_requests(DataRequest.objects.all())
+    figures = requests.aggregate(
+        open=Count("pk", filter=Q(state=State.OPEN)),
+        claimed=Count("pk", filter=Q(state__in=[State.CLAIMED, State.IN_PROGRESS])),
+        delivered=Count("pk", filter=Q(state=State.DELIVERED)),
+        accepted_this_week=Count("pk", filter=Q(state=State.ACCEPTED, accepted_at__gte=week_start_at)),
+    )
+    first_week = week_start - datetime.timedelta(weeks=weeks - 1)
+    first_week_at = timezone.make_aware(datetime.datetime.combine(first_week, datetime.time()))
+    per_week = dict(
+        requests.filter(published_at__gte=first_week_at)
+        .annotate(week=TruncWeek("published_at")).order_by().values_list("week").annotate(n=Count("pk"))
+    )
+    per_week = {(week.date() if isinstance(week, datetime.datetime) else week): n for week, n in per_week.items()}
+    series = [
+        (first_week + datetime.timedelta(weeks=index), per_week.get(first_week + datetime.timedelta(weeks=index), 0))
+        for index in range(weeks)
+    ]
+    return Dashboard(
+        median_to_first_claim=_median(requests, "published_at", "first_claimed_at"),
+        median_to_accepted=_median(requests, "published_at", "accepted_at"),
+        weeks=series, week_start=week_start, **figures,
+    )
+
+
+def claim_get(*, user, pk: int) -> Claim:
+    """A claim on a request `user` may see; 404 otherwise."""
+    claim = Claim.objects.select_related("volunteer").filter(pk=pk).first()
+    if claim is None:
+        raise Http404
+    claim.data_request = request_get(user=user, pk=claim.data_request_id)
+    return claim
+
+
+def result_get(*, user, pk: int) -> Result:
+    """A result on a request `user` may see; 404 otherwise."""
+    result = Result.objects.select_related("post", "author").filter(pk=pk).first()
+    if result is None:
+        raise Http404
+    result.data_request = request_get(user=user, pk=result.data_request_id)
+    return result

@@ -1,0 +1,322 @@
+"""The board, the request form, and every step of a request's life, each a plain HTML form.
+
+Views parse input, call one selector or service, and render. Refusals from the
+services come back as form errors, or as a message on the request's page.
+"""
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from forum.pagecache import cache_anonymous_page
+from forum.ratelimit import rate_limited
+
+from . import selectors, services
+from .forms import (
+    COMMON_LICENSES,
+    DEFAULT_LICENSES,
+    BoardFilterForm,
+    ClaimForm,
+    ReasonForm,
+    RequestForm,
+    ResultForm,
+    UpdateForm,
+)
+from .models import DataRequest
+from .permissions import (
+    can_claim,
+    check_can_close,
+    check_can_edit_request,
+    check_can_post_request,
+    check_can_withdraw,
+    check_is_active_claimant,
+)
+
+REQUESTS_PER_PAGE = 25
+COMMON_EXPERTISE = (
+    "statistics", "epidemiology", "modelling", "imaging", "segmentation", "genomics", "sequencing",
+    "machine-learning", "natural-language-processing", "visualization", "data-cleaning", "software",
+)
+
+
+def _page(request, items):
+    return Paginator(items, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _refused(request, data_request, error) -> None:
+    """Show why a step was refused on the request's page."""
+    if isinstance(error, ValidationError):
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.error(request, str(error) or _("You cannot do this."))
+
+
+# --- Lists ------------------------------------------------------------------------
+
+@cache_anonymous_page
+def board(request):
+    """Every request the visitor may see, filtered, most urgent first, with counts per state."""
+    form = BoardFilterForm(request.GET or None, categories=selectors.board_categories(user=request.user))
+    filters = selectors.BoardFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.BoardFilters(
+            state=data["state"] or "active", category=data["category"], tag=data["tag"], modality=data["modality"],
+            result_type=data["result_type"], has_deadline=data["has_deadline"], unclaimed=data["unclaimed"],
+        )
+    result = selectors.board(user=request.user, filters=filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form, "filters": filters, "page": _page(request, result.requests),
+        "state_counts": [
+            (value, label, result.state_counts.get(value, 0))
+            for value, label in DataRequest.State.choices if value != DataRequest.State.DRAFT
+        ],
+        "extra_query": query.urlencode(),
+    }
+    return render(request, "requests_board/board.html", context)
+
+
+@login_required
+def my_requests(request):
+    return render(request, "requests_board/my_requests.html", {
+        "page": _page(request, selectors.my_requests(user=request.user)),
+    })
+
+
+@login_required
+def my_claims(request):
+    return render(request, "requests_board/my_claims.html", {
+        "claims": selectors.my_claims(user=request.user),
+        "ended": selectors.my_ended_claims(user=request.user),
+    })
+
+
+@login_required
+def matches(request):
+    """Open requests tagged with the volunteer's expertise."""
+    slugs = selectors.expertise_slugs(user=request.user)
+    return render(request, "requests_board/matches.html", {
+        "slugs": slugs, "page": _page(request, selectors.matches_for(user=request.user, slugs=slugs)),
+        "is_volunteer": can_claim(request.user),
+    })
+
+
+@cache_anonymous_page
+def dashboard(request):
+    figures = selectors.dashboard()
+    peak = max((count for _week, count in figures.weeks), default=0) or 1
+    bar_width = 40
+    bars = [
+        {"week": week, "count": count, "x": index * bar_width + 30, "height": round(count * 150 / peak),
+         "y": 170 - round(count * 150 / peak)}
+        for index, (week, count) in enumerate(figures.weeks)
+    ]
+    return render(request, "requests_board/dashboard.html", {
+        "figures": figures, "bars": bars, "peak": peak, "chart_width": len(bars) * bar_width + 40,
+    })
+
+
+# --- Asking -----------------------------------------------------------------------
+
+def _category_choices(user):
+    return selectors.board_categories(user=user)
+
+
+@login_required
+@rate_limited("post")
+def request_create(request):
+    check_can_post_request(request.user)
+    categories = _category_choices(request.user)
+    initial = {"category": categories.filter(slug=request.GET.get("category", "data-requests")).first()}
+    form = RequestForm(request.POST or None, actor=request.user, categories=categories, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        publish = request.POST.get("action") == "publish"
+        data_request = form.run(services.request_submit, actor=request.user, details=form.details(), publish=publish)
+        if data_request is not None:
+            return _after_submit(request, data_request, publish)
+    return _render_form(request, form, None)
+
+
+def _after_submit(request, data_request, publish):
+    if not publish:
+        messages.success(request, _("Your draft is saved. Only you can see it; publish it when it is ready."))
+        return redirect("requests_board:request-edit", pk=data_request.pk)
+    if data_request.needs_anonymization:
+        messages.success(request, _(
+            "Your request is with the anonymization team. Only you and the team see it until they clear it; "
+            "they may ask you questions in the discussion below."
+        ))
+    else:
+        messages.success(request, _("Your request is published. Volunteers will see it on the board."))
+    return redirect(data_request.get_absolute_url())
+
+
+def _render_form(request, form, data_request):
+    return render(request, "requests_board/request_form.html", {
+        "form": form, "data_request": data_request, "common_expertise": COMMON_EXPERTISE,
+    }, status=400 if form.is_bound and form.errors else 200)
+
+
+@login_required
+@rate_limited("post")
+def request_edit(request, pk):
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    check_can_edit_request(request.user, data_request)
+    published = data_request.state != DataRequest.State.DRAFT
+    form = RequestForm(
+        request.POST or None, actor=request.user, categories=_category_choices(request.user), published=published,
+        initial=RequestForm.initial_from(data_request),
+    )
+    if request.method == "POST" and form.is_valid():
+        if published:
+            if form.run(services.request_edit, actor=request.user, data_request_id=pk, details=form.details()):
+                messages.success(request, _("Your changes are saved."))
+                return redirect(data_request.get_absolute_url())
+        else:
+            publish = request.POST.get("action") == "publish"
+            saved = form.run(
+                services.request_submit, actor=request.user, details=form.details(), publish=publish,
+                data_request_id=pk,
+            )
+            if saved is not None:
+                return _after_submit(request, saved, publish)
+    return _render_form(request, form, data_request)
+
+
+def request_detail(request, pk):
+    """A request's address: its discussion once published, the draft form before."""
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    return redirect(data_request.get_absolute_url())
+
+
+@login_required
+def request_withdraw(request, pk):
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    check_can_withdraw(request.user, data_request)
+    form = ReasonForm(request.POST or None)
+    form.fields["reason"].label = _("Why do you withdraw it? (optional)")
+    if request.method == "POST" and form.is_valid():
+        if form.run(services.request_withdraw, actor=request.user, data_request_id=pk,
+                    reason=form.cleaned_data["reason"]):
+            messages.success(request, _("Your request is withdrawn. Volunteers who had claimed it are told."))
+            return redirect(data_request.get_absolute_url())
+    return render(request, "requests_board/reason_form.html", {
+        "form": form, "data_request": data_request, "heading": _("Withdraw this request"),
+        "button": _("Withdraw request"),
+    })
+
+
+@login_required
+def request_close(request, pk):
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    check_can_close(request.user, data_request)
+    form = ReasonForm(request.POST or None)
+    form.fields["reason"].help_text = _("Required. The requester and the volunteers read it.")
+    if request.method == "POST" and form.is_valid():
+        if form.run(services.request_close, actor=request.user, data_request_id=pk,
+                    reason=form.cleaned_data["reason"]):
+            messages.success(request, _("The request is closed."))
+            return redirect(data_request.get_absolute_url())
+    return render(request, "requests_board/reason_form.html", {
+        "form": form, "data_request": data_request, "heading": _("Close this request"),
+        "button": _("Close request"),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def request_clear(request, pk):
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    try:
+        services.request_clear(actor=request.user, data_request_id=pk)
+        messages.success(request, _("The request is cleared and now public."))
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, data_request, error)
+    return redirect(selectors.request_get(user=request.user, pk=pk).get_absolute_url())
+
+
+# --- Claiming and delivering ------------------------------------------------------
+
+@login_required
+def request_claim(request, pk):
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    form = ClaimForm(request.POST or None, citizen_science=data_request.is_citizen_science)
+    if request.method == "POST" and form.is_valid():
+        claim = form.run(services.request_claim, actor=request.user, data_request_id=pk, **form.cleaned_data)
+        if claim is not None:
+            messages.success(request, _(
+                "You claimed this request. Post an update when you have news: a claim with no update for "
+                "a while is released so someone else can help."
+            ))
+            return redirect(data_request.get_absolute_url())
+    return render(request, "requests_board/claim_form.html", {
+        "form": form, "data_request": data_request, "remind_days": settings.REQUESTS_CLAIM_REMIND_AFTER_DAYS,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def claim_release(request, pk):
+    claim = selectors.claim_get(user=request.user, pk=pk)
+    try:
+        services.claim_release(actor=request.user, claim_id=pk)
+        messages.success(request, _("The claim is released."))
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, claim.data_request, error)
+    return redirect(claim.data_request.get_absolute_url())
+
+
+def _claimant_page(request, pk):
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    check_is_active_claimant(request.user, data_request, selectors.claim_list(data_request=data_request))
+    return data_request
+
+
+@login_required
+@rate_limited("post")
+def request_update(request, pk):
+    data_request = _claimant_page(request, pk)
+    form = UpdateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        post = form.run(services.update_post, actor=request.user, data_request_id=pk, raw=form.cleaned_data["raw"])
+        if post is not None:
+            messages.success(request, _("Your update is posted."))
+            return redirect(post.get_absolute_url())
+    return render(request, "requests_board/update_form.html", {"form": form, "data_request": data_request},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@rate_limited("post")
+def request_result(request, pk):
+    data_request = _claimant_page(request, pk)
+    initial = {"license": DEFAULT_LICENSES.get(data_request.result_type, "BSD-3-Clause")}
+    form = ResultForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        result = form.run(services.result_deliver, actor=request.user, data_request_id=pk, **form.cleaned_data)
+        if result is not None:
+            messages.success(request, _("Your result is delivered. The requester is told and can accept it."))
+            return redirect(result.post.get_absolute_url())
+    return render(request, "requests_board/result_form.html", {
+        "form": form, "data_request": data_request, "common_licenses": COMMON_LICENSES,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def result_accept(request, pk):
+    result = selectors.result_get(user=request.user, pk=pk)
+    try:
+        services.result_accept(actor=request.user, result_id=pk)
+        messages.success(request, _("You accepted this result: the request is solved. Thank the volunteer!"))
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, result.data_request, error)
+    return redirect(result.data_request.get_absolute_url())
+
