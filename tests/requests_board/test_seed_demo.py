@@ -22,7 +22,7 @@ def test_seed_demo_creates_mission_categories_accounts_and_requests_and_is_safe_
     assert counts() == first
     assert Topic.objects.filter(pinned_globally=True).count() == 1
     assert Post.objects.filter(like_count=1).count() == 1
-    assert DataRequest.objects.filter(state="open").count() == 4
+    assert DataRequest.objects.filter(state="open").count() == 5
     assert DataRequest.objects.filter(state="in_progress").count() == 1
     pending = DataRequest.objects.get(needs_anonymization=True)
     assert pending.topic.category.slug == "anonymization" and not request_is_public(pending)
