@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Usernames are `bench_user_<n>`, n from 1; n = 1 writes the most (authors follow a power law).
 USERNAME = "bench_user_{}"
+# seed.py makes every third person a volunteer (bench_user_1, _4, _7...); this one gets expertise tags that match
+# many requests and as many active claims as one may hold: who run.py signs in as for "my claims" and "matches".
+VOLUNTEER = USERNAME.format(4)
 DISPLAY_NAME = "Bench User {}"
 PASSWORD = "bench-password-not-secret"  # every bench account has it
 CATEGORY_SLUG = "bench-category-{}"

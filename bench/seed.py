@@ -19,10 +19,12 @@ written, and --verify (on by default) checks them against the tables afterwards.
 """
 import argparse
 import io
+import json
 import random
 import sys
 import time
-from datetime import datetime, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,6 +35,7 @@ from common import (  # noqa: E402
     PASSWORD,
     TAG_PREFIX,
     USERNAME,
+    VOLUNTEER,
     setup_django,
     vocabulary,
     zipf_cum_weights,
@@ -40,6 +43,7 @@ from common import (  # noqa: E402
 
 setup_django()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
@@ -63,6 +67,7 @@ from forum.models import (  # noqa: E402
 from forum.permissions import ROLE_GROUP_NAMES, Role  # noqa: E402
 from forum.selectors import terms_current  # noqa: E402
 from forum.services import roles_sync  # noqa: E402
+from requests_board.models import Claim, DataRequest, ProgressUpdate, RequestEvent, Result  # noqa: E402
 
 POSTS_PER_TRANSACTION = 50_000
 TOKEN_POOL = 2_000_000  # words drawn once (Zipf-weighted); each text is a slice of it
@@ -80,6 +85,33 @@ REVISION_FIELDS = ["post_id", "number", "editor_id", "created_at", "raw", "title
 LIKE_FIELDS = ["user_id", "post_id", "created_at"]
 READ_FIELDS = ["user_id", "topic_id", "last_read_number", "first_read_at", "updated_at"]
 TAGGED_FIELDS = ["tag_id", "content_type_id", "object_id"]
+REQUEST_FIELDS = [
+    "id", "author_id", "topic_id", "category_id", "title", "question", "modality", "data_size", "data_links",
+    "result_description", "result_type", "deadline", "expertise", "serves_covid", "patient_data",
+    "needs_anonymization", "cleared_at", "state", "accepted_result_id", "close_reason", "created_at", "updated_at",
+    "published_at", "first_claimed_at", "accepted_at",
+]
+CLAIM_FIELDS = [
+    "id", "data_request_id", "volunteer_id", "role", "part", "plan", "expected_date", "status", "created_at",
+    "last_activity_at", "reminded_at", "ended_at", "ended_by_id",
+]
+RESULT_FIELDS = ["id", "data_request_id", "post_id", "author_id", "repository_url", "license", "created_at",
+                 "accepted_at"]
+UPDATE_FIELDS = ["data_request_id", "post_id", "created_at"]
+EVENT_FIELDS = ["data_request_id", "actor_id", "kind", "from_state", "to_state", "subject_id", "detail", "created_at"]
+
+REQUEST_SHARE = 0.2  # default --requests: this share of the topics carries a data request
+RECENT_REQUEST_DAYS = 45
+# Life-cycle states wanted, by the request's age; a state a topic cannot support falls back (see create_requests).
+RECENT_STATES = {"open": 40, "claimed": 20, "in_progress": 20, "delivered": 12, "accepted": 8}
+OLDER_STATES = {"open": 30, "claimed": 8, "in_progress": 4, "delivered": 3, "accepted": 45, "withdrawn": 10}
+MODALITIES = {"tabular": 40, "imaging": 20, "sequences": 15, "text": 15, "other": 10}
+DATA_SIZES = {"small": 35, "medium": 30, "large": 15, "huge": 5, "unknown": 15}
+RESULT_TYPES = {"answer": 35, "figure": 20, "dataset": 20, "software": 15, "model": 10}
+LINK_HOSTS = ("https://zenodo.org/records/{}", "https://figshare.com/articles/dataset/bench/{}",
+              "https://github.com/bench-lab/data-{}", "https://osf.io/bench{}")
+CLOSE_REASONS = ("Duplicate of an earlier request.", "Answered elsewhere in the forum.",
+                 "No reply from the requester for months.")
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -93,8 +125,10 @@ def _copy_value(value) -> str:
         return "f"
     if isinstance(value, str):
         return value.translate(_COPY_ESCAPES)
-    if isinstance(value, datetime):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value).translate(_COPY_ESCAPES)
     return str(value)
 
 
@@ -153,6 +187,9 @@ class Texts:
     def title(self) -> str:
         words = self._words(self.rng.randint(4, 10))
         return " ".join(words).capitalize() + ("?" if self.rng.random() < 0.4 else "")
+
+    def sentence(self, low: int = 6, high: int = 20) -> str:
+        return " ".join(self._words(self.rng.randint(low, high))).capitalize() + "."
 
     def post(self) -> tuple[str, str]:
         """Raw text and its HTML: one to three paragraphs, 8 to 200 words, about 45 on average."""
@@ -242,6 +279,256 @@ def post_counts(rng: random.Random, n_topics: int, posts_per_topic: float) -> li
     for index in rng.choices(range(n_topics), weights=weights, k=round(n_topics * (posts_per_topic - 1))):
         counts[index] += 1
     return counts
+
+
+def _pick(rng: random.Random, weights: dict) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def create_requests(n_requests: int, rng: random.Random, now: datetime, texts: Texts, writer: Writer) -> dict:
+    """Data requests on `n_requests` live topics of public categories, with their claims, progress updates,
+    results and history, and expertise tags for the volunteers.
+
+    A request is its topic: same author, category, title and first post (the question), published when the
+    topic was created. States depend on age (recent requests are mostly open or being worked on, older ones
+    mostly solved) and on the topic: progress updates and results are existing replies by a volunteer other
+    than the requester, so a request is in progress, delivered or accepted only when its topic has such a
+    reply, and its lead claimant is that reply's author. Active claims respect REQUESTS_MAX_ACTIVE_CLAIMS and
+    were active within the reminder and release periods, as if the expiry task had been running; some open
+    requests carry an expired or given-up claim in their history. VOLUNTEER gets three popular expertise tags,
+    the most active claims allowed and a few ended ones.
+    """
+    started = time.perf_counter()
+    limit = settings.REQUESTS_MAX_ACTIVE_CLAIMS
+    remind_after = timedelta(days=settings.REQUESTS_CLAIM_REMIND_AFTER_DAYS)
+    quiet_for = remind_after + timedelta(days=settings.REQUESTS_CLAIM_RELEASE_AFTER_DAYS)
+    fresh_since = now - quiet_for + timedelta(hours=12)  # active claims were active after this
+    volunteers = list(
+        User.objects.filter(groups__name=ROLE_GROUP_NAMES[Role.VOLUNTEER]).order_by("pk").values_list("pk", flat=True)
+    )
+    if not volunteers:
+        raise SystemExit("No volunteers to claim requests.")
+    volunteer_set = set(volunteers)
+    volunteer_weights = zipf_cum_weights(len(volunteers), 0.8)
+    bench_volunteer = User.objects.filter(username=VOLUNTEER, pk__in=volunteers).values_list("pk", flat=True).first()
+
+    candidates = list(
+        Topic.objects.filter(deleted_at__isnull=True, category__security=Category.Security.PUBLIC).order_by("pk")
+        .values_list("pk", "category_id", "title", "author_id", "created_at", "closed")
+    )
+    chosen = sorted(rng.sample(candidates, min(n_requests, len(candidates))))  # in creation order, as ids go
+    requesters = {topic[0]: topic[3] for topic in chosen}
+    questions = {}
+    replies = defaultdict(list)  # topic id -> [(time, post id, author)]: live replies by volunteers, oldest first
+    topic_ids = list(requesters)
+    for start in range(0, len(topic_ids), 5000):
+        rows = (
+            Post.objects.filter(topic_id__in=topic_ids[start:start + 5000], deleted_at__isnull=True)
+            .order_by("topic_id", "number").values_list("topic_id", "number", "created_at", "pk", "author_id", "raw")
+        )
+        for topic_id, number, at, post_id, author, raw in rows.iterator(chunk_size=20_000):
+            if number == 1:
+                questions[topic_id] = raw
+            elif author in volunteer_set and author != requesters[topic_id]:
+                replies[topic_id].append((at, post_id, author))
+
+    active = defaultdict(int)  # volunteer -> active claims
+    request_id = _next_id(DataRequest)
+    next_ids = {"claim": _next_id(Claim), "result": _next_id(Result)}
+    requests, claims, results, updates, events = [], [], [], [], []
+    states = defaultdict(int)
+    bench_ended = 0
+
+    def may_claim(volunteer, requester) -> bool:
+        return volunteer != requester and active[volunteer] < limit
+
+    def some_volunteer(requester, exclude=()):
+        if bench_volunteer not in exclude and bench_volunteer and may_claim(bench_volunteer, requester):
+            return bench_volunteer
+        for _ in range(20):
+            volunteer = rng.choices(volunteers, cum_weights=volunteer_weights)[0]
+            if volunteer not in exclude and may_claim(volunteer, requester):
+                return volunteer
+        return None
+
+    def between(start, end):
+        return start + (max(end, start) - start) * rng.random()
+
+    def claim(rid, volunteer, role, created, last_activity, status="active", reminded_at=None, ended_at=None,
+              ended_by=None):
+        if status == "active":
+            active[volunteer] += 1
+            if now - last_activity > remind_after:
+                reminded_at = last_activity + remind_after
+        expected = (created + timedelta(days=rng.uniform(7, 45))).date() if rng.random() < 0.5 else None
+        claims.append((next_ids["claim"], rid, volunteer, role, "", texts.sentence(8, 30), expected, status, created,
+                       last_activity, reminded_at, ended_at, ended_by))
+        next_ids["claim"] += 1
+
+    def event(rid, actor, kind, at, from_state="", to_state="", subject=None, detail=""):
+        events.append((rid, actor, kind, from_state, to_state, subject, detail, at))
+
+    for topic_id, category_id, title, requester, published, closed in chosen:
+        rid = request_id
+        request_id += 1
+        recent = now - published < timedelta(days=RECENT_REQUEST_DAYS)
+        state = "closed" if closed else _pick(rng, RECENT_STATES if recent else OLDER_STATES)
+        modality, data_size, result_type = _pick(rng, MODALITIES), _pick(rng, DATA_SIZES), _pick(rng, RESULT_TYPES)
+        patient = "no" if rng.random() < 0.9 else rng.choice(("yes", "unsure"))
+        drafted = published - timedelta(seconds=rng.uniform(300, 86400))
+        event(rid, requester, "created", drafted, to_state="draft")
+        event(rid, requester, "published", published, "draft", "open")
+        cleared_at = None
+        if patient != "no":  # went to the anonymization team first, cleared, then moved to its public category
+            event(rid, requester, "sent_to_anonymization", published)
+            cleared_at = min(published + timedelta(minutes=rng.uniform(30, 2880)), now)
+            event(rid, None, "cleared", cleared_at)
+        available = cleared_at or published  # volunteers could claim it from then on
+
+        usable = [reply for reply in replies.get(topic_id, ()) if reply[0] > available]
+        post = None  # the reply that is the result (delivered, accepted) or the progress update (in progress)
+        if state == "accepted":
+            if usable:
+                post = usable[-1]
+            else:
+                state = "open"  # nobody answered
+        elif state in ("in_progress", "delivered"):
+            lately = [reply for reply in usable if reply[0] > fresh_since and may_claim(reply[2], requester)]
+            if lately:
+                post = lately[-1]
+            else:
+                state = "claimed"
+        lead = post[2] if post else None
+        if state == "claimed":
+            lead = some_volunteer(requester)
+            if lead is None:
+                state = "open"
+        states[state] += 1
+
+        updated, first_claimed, accepted_at, accepted_result, close_reason = available, None, None, None, ""
+        if lead is not None:
+            if post is None:
+                created = between(max(available, fresh_since), now)
+                last_activity = created
+            else:
+                claimed_before = post[0] - timedelta(seconds=rng.uniform(3600, 5 * 86400))
+                created = min(max(available + timedelta(minutes=5), claimed_before), post[0])
+                last_activity = post[0]
+            first_claimed = updated = created
+            event(rid, lead, "claimed", created, "open", "claimed")
+            if state == "in_progress":
+                updates.append((rid, post[1], post[0]))
+                event(rid, lead, "updated", post[0], "claimed", "in_progress")
+                updated = post[0]
+            elif state in ("delivered", "accepted"):
+                before = "claimed"
+                earlier = [reply for reply in usable if reply[2] == lead and created < reply[0] < post[0]]
+                if earlier:
+                    updates.append((rid, earlier[-1][1], earlier[-1][0]))
+                    event(rid, lead, "updated", earlier[-1][0], "claimed", "in_progress")
+                    before = "in_progress"
+                if state == "accepted":
+                    accepted_at = min(post[0] + timedelta(seconds=rng.uniform(3600, 7 * 86400)), now)
+                    accepted_result = next_ids["result"]
+                results.append((
+                    next_ids["result"], rid, post[1], lead, rng.choice(LINK_HOSTS).format(next_ids["result"]),
+                    "CC-BY-SA-4.0" if result_type == "dataset" else "BSD-3-Clause", post[0], accepted_at,
+                ))
+                next_ids["result"] += 1
+                event(rid, lead, "delivered", post[0], before, "delivered")
+                updated = post[0]
+            if state == "accepted":
+                event(rid, requester, "accepted", accepted_at, "delivered", "accepted", subject=lead)
+                claim(rid, lead, "lead", created, last_activity, status="completed", ended_at=accepted_at,
+                      ended_by=requester)
+                updated = accepted_at
+            else:
+                claim(rid, lead, "lead", created, last_activity)
+                helper = some_volunteer(requester, exclude={lead}) if rng.random() < 0.1 else None
+                if helper is not None:
+                    joined = between(max(created, fresh_since), now)
+                    claim(rid, helper, "collaborator", joined, joined)
+                    event(rid, helper, "joined", joined)
+        elif state == "open" and now - available > timedelta(days=30) and rng.random() < 0.12:
+            # Claimed once, then given up or expired: open again.
+            if bench_volunteer and bench_ended < 5 and bench_volunteer != requester:
+                volunteer, bench_ended = bench_volunteer, bench_ended + 1
+            else:
+                volunteer = rng.choices(volunteers, cum_weights=volunteer_weights)[0]
+            if volunteer != requester:
+                created = available + timedelta(seconds=rng.uniform(3600, 10 * 86400))
+                first_claimed = created
+                event(rid, volunteer, "claimed", created, "open", "claimed")
+                if rng.random() < 0.6:
+                    reminded, ended = created + remind_after, created + quiet_for
+                    claim(rid, volunteer, "lead", created, created, status="expired", reminded_at=reminded,
+                          ended_at=ended)
+                    event(rid, None, "reminded", reminded, subject=volunteer)
+                    event(rid, None, "expired", ended, subject=volunteer)
+                    actor = None
+                else:
+                    ended = created + timedelta(seconds=rng.uniform(86400, 6 * 86400))
+                    claim(rid, volunteer, "lead", created, created, status="unclaimed", ended_at=ended,
+                          ended_by=volunteer)
+                    event(rid, volunteer, "unclaimed", ended, subject=volunteer)
+                    actor = volunteer
+                event(rid, actor, "released", ended, "claimed", "open", detail="open again: nobody holds a claim")
+                updated = ended
+        elif state == "withdrawn":
+            updated = min(available + timedelta(seconds=rng.uniform(86400, 30 * 86400)), now)
+            event(rid, requester, "withdrawn", updated, "open", "withdrawn")
+        elif state == "closed":
+            updated = min(available + timedelta(seconds=rng.uniform(86400, 60 * 86400)), now)
+            close_reason = rng.choice(CLOSE_REASONS)
+            event(rid, None, "closed", updated, "open", "closed", detail=close_reason)
+
+        deadline = (published + timedelta(days=rng.randint(7, 120))).date() if rng.random() < 0.35 else None
+        links = [rng.choice(LINK_HOSTS).format(rid * 10 + n) for n in range(rng.choice((0, 1, 1, 1, 2)))]
+        requests.append((
+            rid, requester, topic_id, category_id, title, questions.get(topic_id, ""), modality, data_size, links,
+            texts.sentence(10, 30), result_type, deadline, "", rng.random() < 0.3, patient, patient != "no",
+            cleared_at, state, accepted_result, close_reason, drafted, updated, published, first_claimed,
+            accepted_at,
+        ))
+
+    user_type = ContentType.objects.get_for_model(User).pk
+    tag_ids = list(Tag.objects.filter(name__startswith=TAG_PREFIX).order_by("pk").values_list("pk", flat=True))
+    tag_weights = zipf_cum_weights(len(tag_ids), 0.9)  # tags were created most used first (create_tags)
+    expertise = []
+    for volunteer in volunteers:
+        if volunteer == bench_volunteer:
+            picked = {tag_ids[rank] for rank in (0, 4, 12) if rank < len(tag_ids)}
+        elif tag_ids and rng.random() < 0.75:
+            picked = set(rng.choices(tag_ids, cum_weights=tag_weights, k=rng.randint(1, 4)))
+        else:
+            continue
+        expertise.extend((tag, user_type, volunteer) for tag in picked)
+
+    with transaction.atomic():  # requests and results point at each other: the foreign keys are deferred
+        writer.write(DataRequest, REQUEST_FIELDS, requests)
+        writer.write(Claim, CLAIM_FIELDS, claims)
+        writer.write(Result, RESULT_FIELDS, results)
+        writer.write(ProgressUpdate, UPDATE_FIELDS, updates)
+        writer.write(RequestEvent, EVENT_FIELDS, events)
+        writer.write(TaggedItem, TAGGED_FIELDS, expertise)
+        if writer.copy and requests:
+            with connection.cursor() as cursor:
+                for model in (DataRequest, Claim, Result):  # ids were given explicitly
+                    table = model._meta.db_table
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                    )
+    totals = {
+        "requests": len(requests), "claims": len(claims), "results": len(results), "updates": len(updates),
+        "request_events": len(events), "expertise_tags": len(expertise),
+        "request_states": dict(sorted(states.items(), key=lambda item: -item[1])),
+        "requests_seconds": time.perf_counter() - started,
+    }
+    print(f"{len(requests):,} data requests ({', '.join(f'{n:,} {s}' for s, n in totals['request_states'].items())}), "
+          f"{len(claims):,} claims, {len(results):,} results, {len(updates):,} progress updates, "
+          f"{len(events):,} history events, {len(expertise):,} expertise tags on {len(volunteers):,} volunteers "
+          f"in {totals['requests_seconds']:.1f} s", flush=True)
+    return totals
 
 
 def seed(args, rng: random.Random) -> dict:
@@ -363,6 +650,7 @@ def seed(args, rng: random.Random) -> dict:
             for table in ("forum_topic", "forum_post"):  # ids were given explicitly
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             cursor.execute("DROP TABLE IF EXISTS bench_post_stage")
+    totals.update(create_requests(args.requests, random.Random(f"requests-{args.seed}"), now, texts, writer))
     totals["insert_seconds"] = time.perf_counter() - started
     print(f"Inserted in {totals['insert_seconds']:.1f} s", flush=True)
     totals["first_topic_id"], totals["first_post_id"] = first_topic_id, first_post_id
@@ -433,7 +721,78 @@ def verify(sample: int = 200) -> list[str]:
         differing = [pk for pk in ids if before[pk] != after[pk]]
         if differing:
             problems.append(f"search vectors differ from forum.search.index_posts for posts {differing[:5]}")
+    return problems + verify_requests()
+
+
+def verify_requests() -> list[str]:
+    """The requests' life cycle against their claims, results and progress updates; returns the problems found."""
+    request, claim, result, update = (
+        model._meta.db_table for model in (DataRequest, Claim, Result, ProgressUpdate)
+    )
+    working = "('claimed', 'in_progress', 'delivered')"
+    checks = {
+        "claimed, in progress and delivered requests have one active lead, other requests no active claim": (
+            f"SELECT COUNT(*) FROM {request} r LEFT JOIN (SELECT data_request_id, COUNT(*) AS n, "
+            f"SUM(CASE WHEN role = 'lead' THEN 1 ELSE 0 END) AS leads FROM {claim} WHERE status = 'active' "
+            "GROUP BY 1) AS c ON c.data_request_id = r.id "
+            f"WHERE (r.state IN {working} AND COALESCE(c.leads, 0) <> 1) "
+            f"OR (r.state NOT IN {working} AND COALESCE(c.n, 0) > 0)"
+        ),
+        f"nobody holds more than {settings.REQUESTS_MAX_ACTIVE_CLAIMS} active claims": (
+            f"SELECT COUNT(*) FROM (SELECT volunteer_id FROM {claim} WHERE status = 'active' GROUP BY 1 "
+            f"HAVING COUNT(*) > {int(settings.REQUESTS_MAX_ACTIVE_CLAIMS)}) AS v"
+        ),
+        "results are live posts of their author in the request's topic": (
+            f"SELECT COUNT(*) FROM {result} x JOIN {request} r ON r.id = x.data_request_id "
+            "JOIN forum_post p ON p.id = x.post_id "
+            "WHERE p.topic_id <> r.topic_id OR p.author_id <> x.author_id OR p.deleted_at IS NOT NULL"
+        ),
+        "progress updates are live posts of a claimant in the request's topic": (
+            f"SELECT COUNT(*) FROM {update} u JOIN {request} r ON r.id = u.data_request_id "
+            "JOIN forum_post p ON p.id = u.post_id "
+            f"WHERE p.topic_id <> r.topic_id OR p.deleted_at IS NOT NULL OR NOT EXISTS (SELECT 1 FROM {claim} c "
+            "WHERE c.data_request_id = r.id AND c.volunteer_id = p.author_id)"
+        ),
+        "accepted requests, and only they, have an accepted result of their own": (
+            f"SELECT COUNT(*) FROM {request} r LEFT JOIN {result} x ON x.id = r.accepted_result_id "
+            "WHERE (r.state = 'accepted') <> (x.id IS NOT NULL AND x.data_request_id = r.id "
+            "AND x.accepted_at IS NOT NULL AND r.accepted_at IS NOT NULL)"
+        ),
+        "delivered requests have a result, claimed and open ones none": (
+            f"SELECT COUNT(*) FROM {request} r WHERE (r.state = 'delivered' AND NOT EXISTS (SELECT 1 FROM {result} x "
+            "WHERE x.data_request_id = r.id)) OR (r.state IN ('open', 'claimed') AND EXISTS (SELECT 1 "
+            f"FROM {result} x WHERE x.data_request_id = r.id))"
+        ),
+    }
+    problems = []
+    with connection.cursor() as cursor:
+        for name, sql in checks.items():
+            cursor.execute(sql)
+            wrong = cursor.fetchone()[0]
+            if wrong:
+                problems.append(f"{name}: {wrong} rows disagree")
     return problems
+
+
+def bench_volunteer_summary() -> str:
+    """What run.py's volunteer will see on "my claims" and "matches for me"."""
+    from requests_board import selectors
+
+    user = User.objects.filter(username=VOLUNTEER).first()
+    if user is None:
+        return f"no user {VOLUNTEER}"
+    slugs = selectors.expertise_slugs(user=user)
+    return (f"{VOLUNTEER}: expertise {', '.join(slugs) or 'none'}; {len(selectors.my_claims(user=user))} active "
+            f"claims, {len(selectors.my_ended_claims(user=user))} ended ones shown; "
+            f"{selectors.matches_for(user=user, slugs=slugs).count():,} matching open requests")
+
+
+def check(problems: list[str], started: float) -> None:
+    for problem in problems:
+        print(f"INCONSISTENT: {problem}")
+    print(f"Consistency checks {'failed' if problems else 'passed'} in {time.perf_counter() - started:.1f} s")
+    if problems:
+        sys.exit(1)
 
 
 def database_size() -> str:
@@ -454,6 +813,11 @@ def main() -> None:
     parser.add_argument("--likes-per-post", type=float, default=0.5, help="average over live posts")
     parser.add_argument("--reads-per-topic", type=int, default=3, help="readers who do not post, per topic")
     parser.add_argument("--days", type=int, default=730, help="how far back the forum goes")
+    parser.add_argument("--requests", type=int, default=None,
+                        help=f"data requests, on live topics of public categories (default: {REQUEST_SHARE:.0%%} "
+                             "of the topics)")
+    parser.add_argument("--requests-only", action="store_true",
+                        help="add data requests (and volunteers' expertise) to a database seeded without them")
     parser.add_argument("--index", choices=("sql", "rebuild"), default="sql",
                         help="sql: search vectors computed while inserting (PostgreSQL); "
                              "rebuild: forum.search.rebuild_index() afterwards (always used on SQLite)")
@@ -466,23 +830,51 @@ def main() -> None:
         args.index = "rebuild"
 
     existing = Topic.objects.count()
+    if args.requests_only:
+        add_requests(args, existing)
+        return
+    if args.requests is None:
+        args.requests = round(args.topics * REQUEST_SHARE)
     if existing:
-        sys.exit(f"The database holds {existing} topics already; seed an empty scratch database.")
+        sys.exit(f"The database holds {existing} topics already; seed an empty scratch database "
+                 "(or add data requests to it with --requests-only).")
     print(f"Seeding {connection.vendor} database {connection.settings_dict['NAME']}: {args.topics:,} topics, "
           f"~{round(args.topics * args.posts_per_topic):,} posts, {args.users:,} people", flush=True)
     started = time.perf_counter()
     totals = seed(args, random.Random(args.seed))
     print(f"Done in {time.perf_counter() - started:.1f} s: {totals['topics']:,} topics, {totals['posts']:,} posts, "
-          f"{totals['likes']:,} likes, {totals['reads']:,} read positions, {totals['tags']:,} topic tags; "
-          f"database size {database_size()}", flush=True)
+          f"{totals['likes']:,} likes, {totals['reads']:,} read positions, {totals['tags']:,} topic tags, "
+          f"{totals['requests']:,} data requests; database size {database_size()}", flush=True)
+    print(bench_volunteer_summary(), flush=True)
     if args.verify:
         checking = time.perf_counter()
-        problems = verify()
-        for problem in problems:
-            print(f"INCONSISTENT: {problem}")
-        print(f"Consistency checks {'failed' if problems else 'passed'} in {time.perf_counter() - checking:.1f} s")
-        if problems:
-            sys.exit(1)
+        check(verify(), checking)
+
+
+def add_requests(args, existing_topics: int) -> None:
+    """--requests-only: data requests on a forum seeded before seed.py made them."""
+    if not existing_topics:
+        sys.exit("The database has no topics: seed it first (without --requests-only).")
+    if DataRequest.objects.exists():
+        sys.exit("The database has data requests already.")
+    n_requests = args.requests if args.requests is not None else round(existing_topics * REQUEST_SHARE)
+    print(f"Adding {n_requests:,} data requests to {connection.settings_dict['NAME']} "
+          f"({existing_topics:,} topics)", flush=True)
+    rng = random.Random(f"requests-{args.seed}")
+    writer = Writer()
+    if writer.copy:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
+    create_requests(n_requests, rng, timezone.now(), Texts(rng), writer)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (DataRequest, Claim, Result, ProgressUpdate, RequestEvent, TaggedItem):
+                cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+    pagecache.invalidate()
+    print(bench_volunteer_summary(), flush=True)
+    if args.verify:
+        checking = time.perf_counter()
+        check(verify_requests(), checking)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,254 @@
+"""Claiming: leads and collaborators, limits, releasing, citizen-science parts, expiry and its emails."""
+import datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from forum import services as forum_services
+from forum.models import NotificationLevel
+from forum.permissions import Role
+from requests_board import services, tasks
+from requests_board.models import Claim, DataRequest, Notice, RequestEvent
+from tests.forum.factories import UserFactory
+from tests.requests_board.factories import make_claimed, make_request
+
+pytestmark = pytest.mark.django_db
+State = DataRequest.State
+# Emails leave after commit: these tests commit for real.
+committed = pytest.mark.django_db(transaction=True)
+
+
+def active_claims(data_request):
+    return list(Claim.objects.filter(data_request=data_request, status="active").order_by("created_at"))
+
+
+def test_first_claim_leads_later_ones_collaborate(requester, volunteer, public_category):
+    data_request = make_request(requester, public_category)
+    lead = services.request_claim(actor=volunteer, data_request_id=data_request.pk, plan="Fit a gamma distribution",
+                                  expected_date=timezone.localdate() + datetime.timedelta(days=3))
+    helper = UserFactory(roles=[Role.VOLUNTEER])
+    collaborator = services.request_claim(actor=helper, data_request_id=data_request.pk)
+    assert (lead.role, collaborator.role) == (Claim.Role.LEAD, Claim.Role.COLLABORATOR)
+    data_request.refresh_from_db()
+    assert data_request.state == State.CLAIMED
+    assert list(data_request.events.values_list("kind", flat=True))[-2:] == ["claimed", "joined"]
+
+
+def test_claiming_twice_is_refused(requester, volunteer, public_category):
+    data_request, _claim = make_claimed(requester, volunteer, public_category)
+    with pytest.raises(ValidationError, match="already claimed"):
+        services.request_claim(actor=volunteer, data_request_id=data_request.pk)
+    assert len(active_claims(data_request)) == 1
+
+
+def test_claiming_above_the_limit_is_refused(settings, requester, volunteer, public_category):
+    settings.REQUESTS_MAX_ACTIVE_CLAIMS = 2
+    for number in range(2):
+        make_claimed(requester, volunteer, public_category, title=f"Request {number}")
+    third = make_request(requester, public_category, title="One too many")
+    with pytest.raises(ValidationError) as raised:
+        services.request_claim(actor=volunteer, data_request_id=third.pk)
+    assert "2 active claims" in raised.value.messages[0]
+    third.refresh_from_db()
+    assert third.state == State.OPEN and not active_claims(third)
+
+
+def test_a_past_expected_date_is_refused(requester, volunteer, public_category):
+    data_request = make_request(requester, public_category)
+    with pytest.raises(ValidationError) as raised:
+        services.request_claim(actor=volunteer, data_request_id=data_request.pk,
+                               expected_date=datetime.date(2020, 1, 1))
+    assert "expected_date" in raised.value.message_dict and not active_claims(data_request)
+
+
+def test_people_without_the_volunteer_role_cannot_claim(requester, member, public_category):
+    data_request = make_request(requester, public_category)
+    with pytest.raises(PermissionDenied, match="volunteer"):
+        services.request_claim(actor=member, data_request_id=data_request.pk)
+
+
+def test_requesters_cannot_claim_their_own_request(requester, public_category):
+    requester_and_volunteer = UserFactory(roles=[Role.REQUESTER, Role.VOLUNTEER])
+    data_request = make_request(requester_and_volunteer, public_category)
+    with pytest.raises(PermissionDenied, match="your own"):
+        services.request_claim(actor=requester_and_volunteer, data_request_id=data_request.pk)
+
+
+def test_requests_waiting_for_anonymization_cannot_be_claimed(requester, volunteer, public_category,
+                                                              anonymization_category):
+    data_request = make_request(requester, public_category, patient_data="yes")
+    with pytest.raises(PermissionDenied, match="anonymization"):
+        services.request_claim(actor=volunteer, data_request_id=data_request.pk)
+
+
+def test_volunteer_unclaims_and_the_request_reopens(requester, volunteer, public_category):
+    data_request, claim = make_claimed(requester, volunteer, public_category)
+    services.claim_release(actor=volunteer, claim_id=claim.pk)
+    claim.refresh_from_db()
+    data_request.refresh_from_db()
+    assert claim.status == Claim.Status.UNCLAIMED and data_request.state == State.OPEN
+    with pytest.raises(services.InvalidTransition, match="already ended"):
+        services.claim_release(actor=volunteer, claim_id=claim.pk)
+
+
+@committed
+@pytest.mark.parametrize("who", ["requester", "moderator"])
+def test_requester_and_moderators_release_a_claim_and_the_volunteer_is_told(requester, volunteer, moderator,
+                                                                             public_category, who):
+    data_request, claim = make_claimed(requester, volunteer, public_category)
+    mail.outbox.clear()
+    services.claim_release(actor={"requester": requester, "moderator": moderator}[who], claim_id=claim.pk)
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.RELEASED
+    assert [message.to for message in mail.outbox] == [[volunteer.email]]
+
+
+def test_others_cannot_release_a_claim(requester, volunteer, public_category):
+    data_request, claim = make_claimed(requester, volunteer, public_category)
+    stranger = UserFactory(roles=[Role.VOLUNTEER])
+    with pytest.raises(PermissionDenied):
+        services.claim_release(actor=stranger, claim_id=claim.pk)
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.ACTIVE
+
+
+def test_when_the_lead_leaves_the_longest_standing_collaborator_leads(requester, volunteer, public_category):
+    data_request, lead = make_claimed(requester, volunteer, public_category)
+    first, second = UserFactory(roles=[Role.VOLUNTEER]), UserFactory(roles=[Role.VOLUNTEER])
+    services.request_claim(actor=first, data_request_id=data_request.pk)
+    services.request_claim(actor=second, data_request_id=data_request.pk)
+    services.claim_release(actor=volunteer, claim_id=lead.pk)
+    roles = {claim.volunteer_id: claim.role for claim in active_claims(data_request)}
+    assert roles == {first.pk: Claim.Role.LEAD, second.pk: Claim.Role.COLLABORATOR}
+    data_request.refresh_from_db()
+    assert data_request.state == State.CLAIMED
+
+
+def test_citizen_science_claims_are_parts(requester, volunteer, citizen_science_category):
+    data_request = make_request(requester, citizen_science_category)
+    services.request_claim(actor=volunteer, data_request_id=data_request.pk, part="images 1-50")
+    other = UserFactory(roles=[Role.VOLUNTEER])
+    with pytest.raises(ValidationError) as raised:
+        services.request_claim(actor=other, data_request_id=data_request.pk, part="Images 1-50")
+    assert "already doing" in raised.value.message_dict["part"][0]
+    with pytest.raises(ValidationError) as raised:
+        services.request_claim(actor=other, data_request_id=data_request.pk)
+    assert "part" in raised.value.message_dict
+    services.request_claim(actor=other, data_request_id=data_request.pk, part="images 51-100")
+    assert {claim.role for claim in active_claims(data_request)} == {Claim.Role.PARTICIPANT}
+    assert len(active_claims(data_request)) == 2
+
+
+@committed
+def test_claiming_tells_the_requester_once(requester, volunteer, public_category):
+    mail.outbox.clear()
+    make_claimed(requester, volunteer, public_category)
+    assert [message.to for message in mail.outbox] == [[requester.email]]
+    assert "claimed" in mail.outbox[0].subject
+    assert Notice.objects.get().sent_at is not None
+
+
+# --- Expiry -----------------------------------------------------------------------
+
+@pytest.fixture
+def quiet_claim(settings, requester, volunteer, public_category):
+    settings.REQUESTS_CLAIM_REMIND_AFTER_DAYS = 7
+    settings.REQUESTS_CLAIM_RELEASE_AFTER_DAYS = 3
+    watcher = UserFactory(roles=[Role.VOLUNTEER])
+    data_request, claim = make_claimed(requester, volunteer, public_category)
+    forum_services.notification_level_set(
+        user=watcher, topic=data_request.topic, level=NotificationLevel.WATCHING
+    )
+    mail.outbox.clear()
+    return data_request, claim, watcher
+
+
+def emails_to(user):
+    return [message for message in mail.outbox if message.to == [user.email]]
+
+
+@committed
+def test_quiet_claims_are_reminded_once_then_released_once(quiet_claim, requester, volunteer):
+    data_request, claim, watcher = quiet_claim
+    now = timezone.now()
+    with time_machine.travel(now + datetime.timedelta(days=6), tick=False):
+        assert tasks.expire_claims() == {"reminded": 0, "released": 0}
+    with time_machine.travel(now + datetime.timedelta(days=7, hours=1), tick=False):
+        assert tasks.expire_claims() == {"reminded": 1, "released": 0}
+        assert tasks.expire_claims() == {"reminded": 0, "released": 0}
+    assert len(emails_to(volunteer)) == 1 and "Reminder" in emails_to(volunteer)[0].subject
+    with time_machine.travel(now + datetime.timedelta(days=9), tick=False):
+        assert tasks.expire_claims() == {"reminded": 0, "released": 0}
+    with time_machine.travel(now + datetime.timedelta(days=10, hours=2), tick=False):
+        assert tasks.expire_claims() == {"reminded": 0, "released": 1}
+        assert tasks.expire_claims() == {"reminded": 0, "released": 0}
+    claim.refresh_from_db()
+    data_request.refresh_from_db()
+    assert claim.status == Claim.Status.EXPIRED and data_request.state == State.OPEN
+    assert len(emails_to(volunteer)) == 2  # the reminder, then "your claim was released"
+    assert len(emails_to(watcher)) == 1 and len(emails_to(requester)) == 1
+    kinds = list(RequestEvent.objects.filter(data_request=data_request).values_list("kind", flat=True))
+    assert kinds.count("reminded") == 1 and kinds.count("expired") == 1
+
+
+@committed
+def test_an_update_restarts_the_clock(quiet_claim, volunteer):
+    data_request, claim, _watcher = quiet_claim
+    now = timezone.now()
+    with time_machine.travel(now + datetime.timedelta(days=8), tick=False):
+        tasks.expire_claims()
+        services.update_post(actor=volunteer, data_request_id=data_request.pk, raw="Still on it.")
+    with time_machine.travel(now + datetime.timedelta(days=12), tick=False):
+        assert tasks.expire_claims() == {"reminded": 0, "released": 0}
+    with time_machine.travel(now + datetime.timedelta(days=15, hours=1), tick=False):
+        assert tasks.expire_claims() == {"reminded": 1, "released": 0}
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.ACTIVE
+    assert len(emails_to(volunteer)) == 2  # one reminder per quiet spell
+
+
+@committed
+def test_a_retried_notice_is_sent_once(quiet_claim, volunteer):
+    _data_request, claim, _watcher = quiet_claim
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=8), tick=False):
+        tasks.expire_claims()
+    notice = Notice.objects.get(kind=Notice.Kind.CLAIM_REMINDER)
+    assert tasks.send_notice(notice_id=notice.pk) is False  # already sent after commit
+    assert len(emails_to(volunteer)) == 1
+
+
+def test_unsent_notices_are_sent_by_the_sweeper(requester, volunteer, public_category, django_capture_on_commit_callbacks):
+    data_request = make_request(requester, public_category)
+    mail.outbox.clear()
+    # The broker lost the message: the notice row exists, nothing was sent.
+    with django_capture_on_commit_callbacks(execute=False):
+        services.request_claim(actor=volunteer, data_request_id=data_request.pk)
+    assert not mail.outbox and Notice.objects.filter(sent_at__isnull=True).count() == 1
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=10), tick=False):
+        assert tasks.send_pending_notices() == 1
+        assert tasks.send_pending_notices() == 0
+    assert [message.to for message in mail.outbox] == [[requester.email]]
+
+
+@committed
+def test_notices_about_private_requests_do_not_name_them(requester, volunteer, moderator, public_category,
+                                                         anonymization_category):
+    data_request, claim = make_claimed(requester, volunteer, public_category, title="Ward seven synthetic cohort")
+    services.request_edit(actor=requester, data_request_id=data_request.pk, details={
+        **{"title": "Ward seven synthetic cohort"},
+        **{key: value for key, value in _details(public_category).items() if key != "title"},
+        "patient_data": "yes",
+    })
+    mail.outbox.clear()
+    services.claim_release(actor=moderator, claim_id=claim.pk)
+    assert len(mail.outbox) == 1
+    assert "Ward seven" not in mail.outbox[0].subject + mail.outbox[0].body
+
+
+def _details(category):
+    from tests.requests_board.factories import request_details
+
+    return request_details(category)
