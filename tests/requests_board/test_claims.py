@@ -220,7 +220,8 @@ def test_a_retried_notice_is_sent_once(quiet_claim, volunteer):
     assert len(emails_to(volunteer)) == 1
 
 
-def test_unsent_notices_are_sent_by_the_sweeper(requester, volunteer, public_category, django_capture_on_commit_callbacks):
+def test_unsent_notices_are_sent_by_the_sweeper(requester, volunteer, public_category,
+                                                django_capture_on_commit_callbacks):
     data_request = make_request(requester, public_category)
     mail.outbox.clear()
     # The broker lost the message: the notice row exists, nothing was sent.
