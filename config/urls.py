@@ -1,9 +1,9 @@
 """Root URLs: each app's URLs under its own namespace."""
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from forum import views as forum_views
 
@@ -13,7 +13,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("healthz/", forum_views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page says.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("favicon.svg"))),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("requests_board.urls")),
