@@ -116,12 +116,16 @@ class RequestForm(ServiceForm):
         return data
 
     @staticmethod
-    def initial_from(data_request: DataRequest) -> dict:
+    def initial_from(data_request: DataRequest, *, question: str | None = None) -> dict:
+        """The form's starting values; a published request's title, question and tags live on its topic,
+        where forum edits may have changed them."""
         initial = {name: getattr(data_request, name) for name in services.DETAIL_FIELDS}
         initial["data_links"] = "\n".join(data_request.data_links)
         if data_request.topic_id:
             initial["title"] = data_request.topic.title
             initial["expertise"] = ", ".join(sorted(tag.name for tag in data_request.topic.tags.all()))
+            if question is not None:
+                initial["question"] = question
         return initial
 
 

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from taggit.models import TaggedItem
 
-from forum.models import Category, Topic
+from forum.models import Category, Post, Topic
 from forum.permissions import categories_visible_to
 
 from .models import ACTIVE_STATES, Claim, DataRequest, ProgressUpdate, RequestEvent, Result
@@ -119,6 +119,13 @@ def request_for_topic(*, topic) -> DataRequest | None:
             "author", "category", "accepted_result", "accepted_result__post", "accepted_result__author"
         ).filter(topic=topic).first()
     )
+
+
+def request_question(*, data_request) -> str | None:
+    """The current text of a published request's question (its topic's first post), None for a draft."""
+    if data_request.topic_id is None:
+        return None
+    return Post.objects.filter(topic_id=data_request.topic_id, number=1).values_list("raw", flat=True).first()
 
 
 def claim_list(*, data_request) -> list[Claim]:

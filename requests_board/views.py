@@ -172,7 +172,7 @@ def request_edit(request, pk):
     published = data_request.state != DataRequest.State.DRAFT
     form = RequestForm(
         request.POST or None, actor=request.user, categories=_category_choices(request.user), published=published,
-        initial=RequestForm.initial_from(data_request),
+        initial=RequestForm.initial_from(data_request, question=selectors.request_question(data_request=data_request)),
     )
     if request.method == "POST" and form.is_valid():
         if published:
@@ -210,7 +210,7 @@ def request_withdraw(request, pk):
     return render(request, "requests_board/reason_form.html", {
         "form": form, "data_request": data_request, "heading": _("Withdraw this request"),
         "button": _("Withdraw request"),
-    })
+    }, status=400 if form.errors else 200)
 
 
 @login_required
