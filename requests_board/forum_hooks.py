@@ -38,6 +38,7 @@ def topic_panel(*, request, topic) -> str:
     user = request.user
     claims = selectors.claim_list(data_request=data_request)
     for claim in claims:
+        claim.data_request = data_request
         claim.can_release = can_release_claim(user, claim)
     mine = next((claim for claim in claims if user.is_authenticated and claim.volunteer_id == user.pk), None)
     claimable = data_request.state in (State.OPEN, State.CLAIMED, State.IN_PROGRESS)
@@ -66,6 +67,7 @@ def post_marks(*, request, topic, posts) -> dict:
     data_request = _request_for(request, topic)
     if data_request is None or not posts:
         return {}
+    data_request.topic = topic
     results, updates = selectors.post_kinds(data_request=data_request, post_ids=[post.pk for post in posts])
     may_accept = data_request.state == State.DELIVERED and can_accept_result(request.user, data_request)
     marks = {}

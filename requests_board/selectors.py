@@ -162,8 +162,8 @@ def my_requests(*, user):
     """Everything `user` asked for, drafts included, newest first."""
     return (
         DataRequest.objects.filter(author=user)
-        .select_related("topic", "topic__category", "category")
-        .prefetch_related(_active_claims())
+        .select_related("topic", "topic__category", "category", "author")
+        .prefetch_related("topic__tags", _active_claims())
         .order_by("-created_at", "-pk")
     )
 
@@ -175,12 +175,17 @@ class ClaimDue:
     release_on: datetime.date | None
 
 
+def _visible_ids(user):
+    """Requests `user` may still see: a claim on one that went private must not show its title."""
+    return requests_visible_to(user, DataRequest.objects.all()).values("pk")
+
+
 def my_claims(*, user) -> list[ClaimDue]:
     """`user`'s active claims with when a reminder comes and when the claim would be released."""
     remind_after = datetime.timedelta(days=settings.REQUESTS_CLAIM_REMIND_AFTER_DAYS)
     release_after = datetime.timedelta(days=settings.REQUESTS_CLAIM_RELEASE_AFTER_DAYS)
     claims = (
-        Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE)
+        Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE, data_request__in=_visible_ids(user))
         .select_related("data_request", "data_request__topic", "data_request__category")
         .order_by(F("expected_date").asc(nulls_last=True), "created_at")
     )
@@ -197,7 +202,7 @@ def my_claims(*, user) -> list[ClaimDue]:
 
 def my_ended_claims(*, user, limit: int = 20):
     return (
-        Claim.objects.filter(volunteer=user).exclude(status=Claim.Status.ACTIVE)
+        Claim.objects.filter(volunteer=user, data_request__in=_visible_ids(user)).exclude(status=Claim.Status.ACTIVE)
         .select_related("data_request", "data_request__topic").order_by("-ended_at")[:limit]
     )
 

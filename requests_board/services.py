@@ -391,6 +391,12 @@ def _send_to_anonymization(data_request: DataRequest, *, actor: User) -> None:
     data_request.cleared_at = None
     data_request.save(update_fields=["needs_anonymization", "cleared_at"])
     _event(data_request, actor, RequestEvent.Kind.SENT_TO_ANONYMIZATION)
+    # Volunteers are outside the channel's audience now: their claims end (they are told,
+    # without the title), and the request waits, open, for the team's clearance.
+    _end_claims(data_request, actor=actor, status=Claim.Status.RELEASED)
+    if data_request.state in (State.CLAIMED, State.IN_PROGRESS):
+        _transition(data_request, "reopen", actor=actor, kind=RequestEvent.Kind.RELEASED,
+                    detail=_("claims ended: the data may identify a patient"))
 
 
 @transaction.atomic

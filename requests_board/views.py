@@ -29,6 +29,7 @@ from .forms import (
 from .models import DataRequest
 from .permissions import (
     can_claim,
+    check_can_claim,
     check_can_close,
     check_can_edit_request,
     check_can_post_request,
@@ -247,6 +248,7 @@ def request_clear(request, pk):
 @login_required
 def request_claim(request, pk):
     data_request = selectors.request_get(user=request.user, pk=pk)
+    check_can_claim(request.user, data_request)
     form = ClaimForm(request.POST or None, citizen_science=data_request.is_citizen_science)
     if request.method == "POST" and form.is_valid():
         claim = form.run(services.request_claim, actor=request.user, data_request_id=pk, **form.cleaned_data)

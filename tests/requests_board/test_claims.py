@@ -235,17 +235,18 @@ def test_unsent_notices_are_sent_by_the_sweeper(requester, volunteer, public_cat
 
 
 @committed
-def test_notices_about_private_requests_do_not_name_them(requester, volunteer, moderator, public_category,
-                                                         anonymization_category):
+def test_sending_a_request_to_anonymization_ends_claims_without_naming_it(requester, volunteer, public_category,
+                                                                          anonymization_category):
     data_request, claim = make_claimed(requester, volunteer, public_category, title="Ward seven synthetic cohort")
-    services.request_edit(actor=requester, data_request_id=data_request.pk, details={
-        **{"title": "Ward seven synthetic cohort"},
-        **{key: value for key, value in _details(public_category).items() if key != "title"},
-        "patient_data": "yes",
-    })
     mail.outbox.clear()
-    services.claim_release(actor=moderator, claim_id=claim.pk)
-    assert len(mail.outbox) == 1
+    services.request_edit(actor=requester, data_request_id=data_request.pk, details={
+        **{key: value for key, value in _details(public_category).items() if key != "title"},
+        "title": "Ward seven synthetic cohort", "patient_data": "yes",
+    })
+    claim.refresh_from_db()
+    data_request.refresh_from_db()
+    assert claim.status == Claim.Status.RELEASED and data_request.state == State.OPEN
+    assert [message.to for message in mail.outbox] == [[volunteer.email]]
     assert "Ward seven" not in mail.outbox[0].subject + mail.outbox[0].body
 
 

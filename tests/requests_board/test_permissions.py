@@ -30,7 +30,6 @@ ROLES = [
 KINDS = ["public", "pending", "draft"]
 # Who sees a request waiting in the Anonymization channel: its author, the team and moderators.
 PENDING_AUDIENCE = {"author", "moderator", "anonymizer"}
-OUTSIDERS = {"anonymous", "member", "other_requester", "volunteer", "claim_holder"}
 
 # Words that appear in one request's title only, so lists and search can be checked for them.
 TITLES = {
@@ -123,7 +122,8 @@ MAY = {
     "result": {"public": {"claim_holder"}, "pending": set(), "draft": set()},
     # Only moderators of both channels clear; the public request and the draft are not waiting.
     "clear": {"public": set(), "pending": {"moderator"}, "draft": set()},
-    "release": {"public": {"claim_holder", "author", "moderator"}, "pending": {"author", "moderator"}},
+    # Sending a request to the anonymization team ends its claims, so none is left to release there.
+    "release": {"public": {"claim_holder", "author", "moderator"}, "pending": set()},
     "accept": {"public": {"author", "moderator"}, "pending": {"author", "moderator"}},
 }
 # One-button actions answer a refusal with a redirect and a message; form pages with a 403.
@@ -150,36 +150,14 @@ def expected_post(kind, action, role):
     if role not in MAY[action][kind]:
         return REFUSED if action in BUTTON_ACTIONS else FORBIDDEN
     if (kind, action) == ("draft", "withdraw"):
-        return INVALID  # a draft is not withdrawn: the author deletes or keeps it
+        return INVALID  # only open or claimed requests are withdrawn
     if (kind, action, role) == ("public", "claim", "claim_holder"):
         return INVALID  # already claimed it
     return OK
 
 
-# Known bugs: (kind, view or action, role) → reason. Each case is xfail(strict=True).
-CLAIM_FORM_BUG = (
-    "BUG: requests_board/views.py request_claim checks nothing before showing the claim form; a person "
-    "who may not claim (no volunteer role, the requester, or a request not public) gets the form (200) and "
-    "a 400 form error on submit instead of a 403. Fix: call permissions.check_can_claim(request.user, "
-    "data_request) right after selectors.request_get, as _claimant_page does for updates and results."
-)
-WITHDRAW_STATUS_BUG = (
-    "BUG: requests_board/views.py request_withdraw renders a refused form with status 200; every other "
-    "form view answers 400 when the form has errors. Fix: pass status=400 if form.errors else 200 to render()."
-)
-GET_BUGS = {
-    (kind, "claim", role): CLAIM_FORM_BUG
-    for kind in KINDS for role in ROLES
-    if expected_get(kind, "claim", role) == FORBIDDEN
-}
-POST_BUGS = {
-    **{
-        (kind, "claim", role): CLAIM_FORM_BUG
-        for kind in KINDS for role in ROLES
-        if expected_post(kind, "claim", role) == FORBIDDEN
-    },
-    ("draft", "withdraw", "author"): WITHDRAW_STATUS_BUG,
-}
+GET_BUGS: dict = {}
+POST_BUGS: dict = {}
 
 
 def _params(views, expected, bugs):
@@ -279,7 +257,7 @@ def test_request_pages_by_role(client, people, requests_, kind, view, role, outc
 
 # --- The matrix: actions ----------------------------------------------------------------------
 
-def _form_data(action, data_request, people):
+def _form_data(action, data_request):
     if action == "edit":
         if data_request.state == DataRequest.State.DRAFT:
             details = _published_details(data_request, title="Renamed synthetic request")
@@ -356,7 +334,7 @@ def test_request_actions_by_role(client, people, requests_, public_category, kin
     data_request, url, extra = _target(kind, action, people, requests_, public_category)
     _client_for(client, people, role)
     before = snapshot()
-    response = client.post(url, _form_data(action, data_request, people))
+    response = client.post(url, _form_data(action, data_request))
     if outcome != OK:
         _assert_hidden_or_refused(response, outcome, before, TITLES[kind])
         return
@@ -475,9 +453,32 @@ def test_matches_never_offer_a_pending_request(client, people, requests_, public
 
 
 def test_dashboard_counts_public_requests_only(client, people, requests_):
-    content = client.get("/requests/dashboard/").content.decode()
-    assert TITLES["pending"] not in content
     from requests_board import selectors
 
+    assert TITLES["pending"] not in client.get("/requests/dashboard/").content.decode()
     figures = selectors.dashboard()
-    assert (figures.open, figures.claimed) == (0, 1)  # the pending open request is not counted
+    assert (figures.open, figures.claimed) == (0, 1)  # the open request waiting for the team is not counted
+
+
+def test_my_claims_hide_an_active_claim_on_a_request_sent_to_anonymization(client, people, public_category,
+                                                                          anonymization_category):
+    data_request, claim, _result = _redeclared_pending(people, public_category)
+    sign_in(client, people["claim_holder"])
+    assert client.get(data_request.topic.get_absolute_url()).status_code == 404  # an outsider now
+    claim.refresh_from_db()
+    assert claim.status == "released"  # sending it to the team ended the claim
+    assert TITLES["pending"] not in client.get("/requests/claims/").content.decode()
+
+
+def test_my_claims_hide_an_ended_claim_on_a_request_sent_to_anonymization(client, people, public_category,
+                                                                         anonymization_category):
+    author, holder = people["author"], people["claim_holder"]
+    data_request, claim = make_claimed(author, holder, public_category, title=TITLES["pending"])
+    services.claim_release(actor=holder, claim_id=claim.pk)
+    services.request_edit(
+        actor=author, data_request_id=data_request.pk,
+        details=_published_details(data_request, title=TITLES["pending"], patient_data="yes"),
+    )
+    sign_in(client, holder)
+    assert client.get(f"/requests/{data_request.pk}/").status_code == 404
+    assert TITLES["pending"] not in client.get("/requests/claims/").content.decode()
