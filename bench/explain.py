@@ -9,13 +9,14 @@ page cache, signed in as --user when given. EXPLAIN ANALYZE runs each query agai
 """
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import setup_django  # noqa: E402
+from common import ROOT, setup_django  # noqa: E402
 
 LOCAL_ENV = {
     "DEBUG": "false", "SECRET_KEY": "bench-only-not-secret-" + "x" * 40, "ALLOWED_HOSTS": "127.0.0.1",
@@ -33,8 +34,10 @@ def main() -> None:
     args = parser.parse_args()
     for key, value in LOCAL_ENV.items():
         os.environ.setdefault(key, value)
-    # Static files are not collected here: the page needs no manifest for its queries.
+    # With DEBUG off, templates need the static files manifest: collected once, where run.py puts it.
     os.environ.setdefault("STATIC_ROOT", "/tmp/helpdesk-bench-static")
+    if not (Path(os.environ["STATIC_ROOT"]) / "staticfiles.json").exists():
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True)
     setup_django()
 
     from django.db import connection

@@ -11,6 +11,8 @@ Redis cache and sessions, the anonymous page cache on; only the HTTPS redirect a
 secure cookies are off, for plain HTTP on loopback), then drives every page with wrk,
 as an anonymous visitor (served from the page cache after the first request), signed
 in as a bench user, and anonymously with the page cache off (every request rendered).
+The requests board's "my claims" and "matches" are measured signed in only, as a
+volunteer (--volunteer), and its dashboard anonymously only.
 SQL queries per page are counted in this process with Django's test client against
 the same database and settings; "render ms" is the median time of that in-process
 render, one request at a time, without the page cache.
@@ -37,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, USERNAME, search_word, setup_django  # noqa: E402
+from common import ROOT, USERNAME, VOLUNTEER, search_word, setup_django  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -47,6 +49,10 @@ QUICK_SEED = ["--topics", "2000", "--posts-per-topic", "10", "--users", "1000"]
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"  # the cache uses database 7; away from the dev and test ones
 SECRET_KEY = "bench-only-not-secret-" + "x" * 40
 MODES = ("anonymous", "signed-in", "uncached")
+# Pages measured in some modes only (the others in every mode): "my claims" and "matches" need a signed-in
+# volunteer, and the dashboard shows everybody the same figures.
+PAGE_MODES = {"claims": ("signed-in",), "matches": ("signed-in",), "dashboard": ("anonymous", "uncached")}
+VOLUNTEER_PAGES = ("claims", "matches")  # signed in as --volunteer rather than --user
 
 
 def production_env(args) -> dict:
@@ -71,7 +77,7 @@ def production_env(args) -> dict:
 
 # --- The database ---------------------------------------------------------------
 
-def ensure_quick_database(args) -> None:
+def ensure_quick_database(args, env: dict) -> None:
     """Create, migrate and seed the quick database, each only when not done yet."""
     import psycopg2
 
@@ -85,25 +91,28 @@ def ensure_quick_database(args) -> None:
             print(f"Creating database {name}", flush=True)
             cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
-    env = {**os.environ, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url}
     subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     check = psycopg2.connect(args.database_url)
     with check.cursor() as cursor:
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM forum_topic)")
-        seeded = cursor.fetchone()[0]
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM forum_topic), EXISTS (SELECT 1 FROM requests_board_datarequest)")
+        seeded, has_requests = cursor.fetchone()
     check.close()
     if not seeded:
         subprocess.run([str(PYTHON), str(BENCH / "seed.py"), *QUICK_SEED], cwd=ROOT, env=env, check=True)
+    elif not has_requests:  # seeded before seed.py made data requests
+        subprocess.run([str(PYTHON), str(BENCH / "seed.py"), "--requests-only"], cwd=ROOT, env=env, check=True)
 
 
 def data_summary() -> dict:
     from django.db import connection
 
     from forum.models import Post, PostLike, Topic, TopicRead, User
+    from requests_board.models import Claim, DataRequest
 
     summary = {
         "topics": Topic.objects.count(), "posts": Post.objects.count(), "people": User.objects.count(),
         "likes": PostLike.objects.count(), "read_positions": TopicRead.objects.count(),
+        "data_requests": DataRequest.objects.count(), "claims": Claim.objects.count(),
     }
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -131,7 +140,7 @@ def pages(args) -> list[tuple[str, str]]:
     )
     if category is None or tag is None or topic is None:
         sys.exit("The database has no bench data: seed it with bench/seed.py first.")
-    return [
+    page_list = [
         ("home", "/"),
         ("latest", "/latest/"),
         ("category", f"/c/{category.slug}/"),
@@ -141,6 +150,27 @@ def pages(args) -> list[tuple[str, str]]:
         ("search", f"/search/?q={args.search}"),
         ("profile", f"/u/{args.profile}/"),
     ]
+    from requests_board.models import DataRequest
+
+    if not DataRequest.objects.exists():
+        print("  note: no data requests: the requests pages are left out (add them with bench/seed.py "
+              "--requests-only)", flush=True)
+        return page_list
+    return page_list + [
+        ("board", "/requests/"),
+        ("board-open-deadline", "/requests/?state=open&has_deadline=on"),
+        ("claims", "/requests/claims/"),
+        ("matches", "/requests/matches/"),
+        ("dashboard", "/requests/dashboard/"),
+    ]
+
+
+def applies(name: str, mode: str) -> bool:
+    return mode in PAGE_MODES.get(name, MODES)
+
+
+def page_user(args, name: str) -> str:
+    return args.volunteer if name in VOLUNTEER_PAGES else args.user
 
 
 def signed_in_cookie(username: str) -> str:
@@ -165,7 +195,7 @@ def signed_in_cookie(username: str) -> str:
 
 # --- In-process: queries and render time ----------------------------------------------
 
-def measure_in_process(page_list, session_key: str, runs: int) -> dict:
+def measure_in_process(args, page_list, session_keys: dict, runs: int) -> dict:
     """Queries and median render time per page and mode, through Django's test client."""
     from django.db import connection
     from django.test import Client
@@ -175,10 +205,12 @@ def measure_in_process(page_list, session_key: str, runs: int) -> dict:
 
     results = {}
     for mode in ("anonymous", "signed-in"):
-        client = Client(HTTP_HOST="127.0.0.1")
-        if mode == "signed-in":
-            client.cookies["sessionid"] = session_key
         for name, url in page_list:
+            if not (applies(name, mode) or (mode == "anonymous" and applies(name, "uncached"))):
+                continue
+            client = Client(HTTP_HOST="127.0.0.1")
+            if mode == "signed-in":
+                client.cookies["sessionid"] = session_keys[page_user(args, name)]
             timings, queries = [], None
             with override_settings(ANONYMOUS_PAGE_CACHE_SECONDS=0):
                 for run in range(runs + 1):
@@ -336,7 +368,7 @@ def wrk_seconds(args, render_ms: float) -> int:
     return int(min(max(args.duration, needed), max(args.max_duration, args.duration)))
 
 
-def measure_http(args, env, page_list, modes, session_key, log_path, in_process) -> dict:
+def measure_http(args, env, page_list, modes, session_keys, log_path, in_process) -> dict:
     results = {}
     base = f"http://127.0.0.1:{args.port}"
     for cached in (True, False):
@@ -346,15 +378,19 @@ def measure_http(args, env, page_list, modes, session_key, log_path, in_process)
         server_env = dict(env, ANONYMOUS_PAGE_CACHE_SECONDS="300" if cached else "0")
         server = start_gunicorn(args, server_env, log_path)
         try:
-            cookies = {"anonymous": None, "uncached": None}
+            signed_in = {}
             if "signed-in" in run_modes:
-                cookies["signed-in"] = "; ".join(
-                    filter(None, [f"sessionid={session_key}", csrf_cookie(base, session_key)])
-                )
+                signed_in = {
+                    username: "; ".join(filter(None, [f"sessionid={key}", csrf_cookie(base, key)]))
+                    for username, key in session_keys.items()
+                }
             for mode in run_modes:
                 for name, path in page_list:
+                    if not applies(name, mode):
+                        continue
                     url = base + path
-                    status, headers = fetch(url, cookies[mode])  # fills the page cache when it is on
+                    cookie = signed_in[page_user(args, name)] if mode == "signed-in" else None
+                    status, headers = fetch(url, cookie)  # fills the page cache when it is on
                     if status != 200:
                         sys.exit(f"{mode} {url} answered {status} {headers.get('Location', '')}; "
                                  "the benchmark needs 200 (see the gunicorn log: " + str(log_path) + ")")
@@ -365,14 +401,14 @@ def measure_http(args, env, page_list, modes, session_key, log_path, in_process)
                             render_ms = 0  # served from the cache
                         else:
                             print(f"  note: {url} is not served from the anonymous page cache", flush=True)
-                    warm_up(url, cookies[mode], args.warmup)
+                    warm_up(url, cookie, args.warmup)
                     background = wait_for_quiet(args)
                     seconds = wrk_seconds(args, render_ms)
-                    figures = wrk(args, url, cookies[mode], seconds)
+                    figures = wrk(args, url, cookie, seconds)
                     drain(base)
                     figures["background_cpu"] = background
                     results[(mode, name)] = figures
-                    print(f"  {mode:9} {name:9} {figures['rps']:8.1f} req/s  median {figures['p50_us'] / 1000:7.1f} ms"
+                    print(f"  {mode:9} {name:19} {figures['rps']:8.1f} req/s  median {figures['p50_us'] / 1000:7.1f} ms"
                           f"  p95 {figures['p95_us'] / 1000:7.1f} ms  n {figures['requests']:6} in {seconds} s  "
                           f"errors {figures['errors']}  background CPU {background:3.0f}%", flush=True)
         finally:
@@ -400,11 +436,13 @@ def markdown(args, page_list, data, in_process, http, modes) -> str:
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}; PostgreSQL and Redis on the same machine.",
         f"Data: {data['topics']:,} topics, {data['posts']:,} posts, {data['people']:,} people, "
-        f"{data['likes']:,} likes, {data['read_positions']:,} read positions"
+        f"{data['likes']:,} likes, {data['read_positions']:,} read positions, "
+        f"{data['data_requests']:,} data requests, {data['claims']:,} claims"
         + (f", database {data['database_size']}" if "database_size" in data else "") + ".",
         f"gunicorn `-w {args.workers}` (sync); wrk `-t {args.threads} -c {args.connections} -d {args.duration}s` "
         f"(up to {args.max_duration} s for slow pages) "
-        f"after {args.warmup:g} s of single requests; signed in as `{args.user}`."
+        f"after {args.warmup:g} s of single requests; signed in as `{args.user}` "
+        f"(my claims and matches: the volunteer `{args.volunteer}`)."
         + (" \"other CPU\": how busy the machine was with other people's processes just before the page "
            f"was measured ({min(background):.0f}-{max(background):.0f}%)." if background else ""),
         "",
@@ -414,12 +452,15 @@ def markdown(args, page_list, data, in_process, http, modes) -> str:
     labels = {"anonymous": "anonymous (page cache)", "signed-in": "signed in", "uncached": "anonymous, no page cache"}
     for mode in modes:
         for name, path in page_list:
+            if not applies(name, mode):
+                continue
             figures = http.get((mode, name))
             measured = in_process.get((mode, name), {})
             queries = measured.get("queries")
             if mode == "anonymous" and measured.get("hit_queries") is not None:
                 queries = f"{measured['hit_queries']} hit / {queries} miss"
-            cells = [f"{name} `{path}`", labels[mode]]
+            cells = [f"{name} `{path}`", "signed in (volunteer)" if mode == "signed-in" and name in VOLUNTEER_PAGES
+                     else labels[mode]]
             if figures:
                 cells += [
                     f"{figures['rps']:,.0f}" if figures["rps"] >= 10 else f"{figures['rps']:.1f}",
@@ -458,6 +499,8 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
     parser.add_argument("--user", default=USERNAME.format(2), help="who to sign in as")
+    parser.add_argument("--volunteer", default=VOLUNTEER,
+                        help=f"who to sign in as for {' and '.join(VOLUNTEER_PAGES)} (a volunteer with expertise)")
     parser.add_argument("--profile", default=USERNAME.format(1), help="whose profile page to measure")
     parser.add_argument("--search", default=search_word(), help="the search page's query")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -479,11 +522,12 @@ def main() -> None:
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown modes {', '.join(sorted(unknown))}")
 
-    if args.quick:
-        ensure_quick_database(args)
     env = production_env(args)
-    os.environ.update(env)
+    # Before anything renders a page with DEBUG off (the quick database's migrate and seed run with env too).
     subprocess.run([str(PYTHON), "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    if args.quick:
+        ensure_quick_database(args, env)
+    os.environ.update(env)
     setup_django()
     from forum import pagecache
 
@@ -494,13 +538,14 @@ def main() -> None:
         page_list = [(name, url) for name, url in page_list if name in wanted]
     data = data_summary()
     print(f"{data['topics']:,} topics, {data['posts']:,} posts in {args.database_url.rsplit('/', 1)[-1]}", flush=True)
-    session_key = signed_in_cookie(args.user)
+    users = {page_user(args, name) for name, _path in page_list}
+    session_keys = {username: signed_in_cookie(username) for username in sorted(users)}
 
     print("Counting queries in-process...", flush=True)
-    in_process = measure_in_process(page_list, session_key, args.runs)
+    in_process = measure_in_process(args, page_list, session_keys, args.runs)
     log_path = Path(tempfile.gettempdir()) / "helpdesk-bench-gunicorn.log"
     print(f"Serving with gunicorn on port {args.port} (log: {log_path})...", flush=True)
-    http = measure_http(args, env, page_list, modes, session_key, log_path, in_process)
+    http = measure_http(args, env, page_list, modes, session_keys, log_path, in_process)
 
     report = markdown(args, page_list, data, in_process, http, modes)
     print()
@@ -510,7 +555,7 @@ def main() -> None:
             "data": data, "pages": dict(page_list),
             "results": [
                 {"mode": mode, "page": name, **http.get((mode, name), {}), **in_process.get((mode, name), {})}
-                for mode in modes for name, _path in page_list
+                for mode in modes for name, _path in page_list if applies(name, mode)
             ],
         }, indent=2))
 

@@ -16,6 +16,12 @@ the same INSERT (the expression of forum/migrations/0004 and forum.search.index_
 instead of a second pass over the table. Other databases use bulk_create and then
 forum.search.rebuild_index(). Every denormalized counter is computed from the rows
 written, and --verify (on by default) checks them against the tables afterwards.
+
+Then a share of the live topics in public categories (--requests, 20% by default) become
+data requests (requests_board): a mix of states by age, deadlines for about a third,
+claims by volunteers within the active-claim limit, progress updates and results that are
+existing replies by the claimant, the history of each, and expertise tags for most
+volunteers (see create_requests). `--requests-only` adds them to a forum seeded before.
 """
 import argparse
 import io
@@ -81,7 +87,7 @@ POST_FIELDS = [
     "id", "topic_id", "author_id", "number", "reply_to_id", "raw", "html", "created_at", "updated_at",
     "like_count", "revision_count", "edited_at", "deleted_at", "deleted_by_id",
 ]
-REVISION_FIELDS = ["post_id", "number", "editor_id", "created_at", "raw", "title", "reason"]
+REVISION_FIELDS = ["post_id", "number", "editor_id", "created_at", "raw", "title", "reason", "hidden"]
 LIKE_FIELDS = ["user_id", "post_id", "created_at"]
 READ_FIELDS = ["user_id", "topic_id", "last_read_number", "first_read_at", "updated_at"]
 TAGGED_FIELDS = ["tag_id", "content_type_id", "object_id"]
@@ -104,6 +110,7 @@ REQUEST_SHARE = 0.2  # default --requests: this share of the topics carries a da
 RECENT_REQUEST_DAYS = 45
 # Life-cycle states wanted, by the request's age; a state a topic cannot support falls back (see create_requests).
 RECENT_STATES = {"open": 40, "claimed": 20, "in_progress": 20, "delivered": 12, "accepted": 8}
+LATELY_ANSWERED_STATES = {"open": 10, "claimed": 10, "in_progress": 45, "delivered": 25, "accepted": 10}
 OLDER_STATES = {"open": 30, "claimed": 8, "in_progress": 4, "delivered": 3, "accepted": 45, "withdrawn": 10}
 MODALITIES = {"tabular": 40, "imaging": 20, "sequences": 15, "text": 15, "other": 10}
 DATA_SIZES = {"small": 35, "medium": 30, "large": 15, "huge": 5, "unknown": 15}
@@ -371,8 +378,6 @@ def create_requests(n_requests: int, rng: random.Random, now: datetime, texts: T
     for topic_id, category_id, title, requester, published, closed in chosen:
         rid = request_id
         request_id += 1
-        recent = now - published < timedelta(days=RECENT_REQUEST_DAYS)
-        state = "closed" if closed else _pick(rng, RECENT_STATES if recent else OLDER_STATES)
         modality, data_size, result_type = _pick(rng, MODALITIES), _pick(rng, DATA_SIZES), _pick(rng, RESULT_TYPES)
         patient = "no" if rng.random() < 0.9 else rng.choice(("yes", "unsure"))
         drafted = published - timedelta(seconds=rng.uniform(300, 86400))
@@ -386,6 +391,13 @@ def create_requests(n_requests: int, rng: random.Random, now: datetime, texts: T
         available = cleared_at or published  # volunteers could claim it from then on
 
         usable = [reply for reply in replies.get(topic_id, ()) if reply[0] > available]
+        lately = [reply for reply in usable if reply[0] > fresh_since and may_claim(reply[2], requester)]
+        if closed:
+            state = "closed"
+        elif lately:  # a volunteer wrote lately: most likely about their work on it
+            state = _pick(rng, LATELY_ANSWERED_STATES)
+        else:
+            state = _pick(rng, RECENT_STATES if now - published < timedelta(days=RECENT_REQUEST_DAYS) else OLDER_STATES)
         post = None  # the reply that is the result (delivered, accepted) or the progress update (in progress)
         if state == "accepted":
             if usable:
@@ -393,9 +405,11 @@ def create_requests(n_requests: int, rng: random.Random, now: datetime, texts: T
             else:
                 state = "open"  # nobody answered
         elif state in ("in_progress", "delivered"):
-            lately = [reply for reply in usable if reply[0] > fresh_since and may_claim(reply[2], requester)]
             if lately:
                 post = lately[-1]
+            elif state == "delivered" and usable and usable[0][0] <= fresh_since:
+                # Delivered long ago, never accepted: the claim has since expired.
+                post = [reply for reply in usable if reply[0] <= fresh_since][-1]
             else:
                 state = "claimed"
         lead = post[2] if post else None
@@ -442,6 +456,13 @@ def create_requests(n_requests: int, rng: random.Random, now: datetime, texts: T
                 claim(rid, lead, "lead", created, last_activity, status="completed", ended_at=accepted_at,
                       ended_by=requester)
                 updated = accepted_at
+            elif last_activity < fresh_since:  # delivered, then quiet: expired (the request stays delivered)
+                reminded, ended = last_activity + remind_after, last_activity + quiet_for
+                claim(rid, lead, "lead", created, last_activity, status="expired", reminded_at=reminded,
+                      ended_at=ended)
+                event(rid, None, "reminded", reminded, subject=lead)
+                event(rid, None, "expired", ended, subject=lead)
+                updated = ended
             else:
                 claim(rid, lead, "lead", created, last_activity)
                 helper = some_volunteer(requester, exclude={lead}) if rng.random() < 0.1 else None
@@ -495,7 +516,10 @@ def create_requests(n_requests: int, rng: random.Random, now: datetime, texts: T
     tag_ids = list(Tag.objects.filter(name__startswith=TAG_PREFIX).order_by("pk").values_list("pk", flat=True))
     tag_weights = zipf_cum_weights(len(tag_ids), 0.9)  # tags were created most used first (create_tags)
     expertise = []
+    experts = set(TaggedItem.objects.filter(content_type_id=user_type).values_list("object_id", flat=True))
     for volunteer in volunteers:
+        if volunteer in experts:
+            continue
         if volunteer == bench_volunteer:
             picked = {tag_ids[rank] for rank in (0, 4, 12) if rank < len(tag_ids)}
         elif tag_ids and rng.random() < 0.75:
@@ -609,7 +633,7 @@ def seed(args, rng: random.Random) -> dict:
                     post_id, topic_id, author, number, reply_to, raw, html, at, at, n_likes, 1, None,
                     deleted_at, author if deleted else None,
                 ))
-                revisions.append((post_id, 1, author, at, raw, title if number == 1 else "", ""))
+                revisions.append((post_id, 1, author, at, raw, title if number == 1 else "", "", False))
                 seen = readers.setdefault(author, [number, at, at])
                 seen[0], seen[2] = number, at  # posting moves your read position to your post
                 topic_post_ids.append(post_id)
@@ -650,7 +674,8 @@ def seed(args, rng: random.Random) -> dict:
             for table in ("forum_topic", "forum_post"):  # ids were given explicitly
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             cursor.execute("DROP TABLE IF EXISTS bench_post_stage")
-    totals.update(create_requests(args.requests, random.Random(f"requests-{args.seed}"), now, texts, writer))
+    if args.requests:
+        totals.update(create_requests(args.requests, random.Random(f"requests-{args.seed}"), now, texts, writer))
     totals["insert_seconds"] = time.perf_counter() - started
     print(f"Inserted in {totals['insert_seconds']:.1f} s", flush=True)
     totals["first_topic_id"], totals["first_post_id"] = first_topic_id, first_post_id
@@ -729,14 +754,14 @@ def verify_requests() -> list[str]:
     request, claim, result, update = (
         model._meta.db_table for model in (DataRequest, Claim, Result, ProgressUpdate)
     )
-    working = "('claimed', 'in_progress', 'delivered')"
     checks = {
-        "claimed, in progress and delivered requests have one active lead, other requests no active claim": (
+        "claimed and in-progress requests have one active lead, delivered ones at most one, others no active claim": (
             f"SELECT COUNT(*) FROM {request} r LEFT JOIN (SELECT data_request_id, COUNT(*) AS n, "
             f"SUM(CASE WHEN role = 'lead' THEN 1 ELSE 0 END) AS leads FROM {claim} WHERE status = 'active' "
             "GROUP BY 1) AS c ON c.data_request_id = r.id "
-            f"WHERE (r.state IN {working} AND COALESCE(c.leads, 0) <> 1) "
-            f"OR (r.state NOT IN {working} AND COALESCE(c.n, 0) > 0)"
+            "WHERE (r.state IN ('claimed', 'in_progress') AND COALESCE(c.leads, 0) <> 1) "
+            "OR (r.state = 'delivered' AND COALESCE(c.leads, 0) <> CASE WHEN c.n > 0 THEN 1 ELSE 0 END) "
+            "OR (r.state NOT IN ('claimed', 'in_progress', 'delivered') AND COALESCE(c.n, 0) > 0)"
         ),
         f"nobody holds more than {settings.REQUESTS_MAX_ACTIVE_CLAIMS} active claims": (
             f"SELECT COUNT(*) FROM (SELECT volunteer_id FROM {claim} WHERE status = 'active' GROUP BY 1 "
@@ -814,8 +839,8 @@ def main() -> None:
     parser.add_argument("--reads-per-topic", type=int, default=3, help="readers who do not post, per topic")
     parser.add_argument("--days", type=int, default=730, help="how far back the forum goes")
     parser.add_argument("--requests", type=int, default=None,
-                        help=f"data requests, on live topics of public categories (default: {REQUEST_SHARE:.0%%} "
-                             "of the topics)")
+                        help="data requests, on live topics of public categories "
+                             f"(default: {REQUEST_SHARE * 100:.0f}%% of the topics)")
     parser.add_argument("--requests-only", action="store_true",
                         help="add data requests (and volunteers' expertise) to a database seeded without them")
     parser.add_argument("--index", choices=("sql", "rebuild"), default="sql",
@@ -844,7 +869,7 @@ def main() -> None:
     totals = seed(args, random.Random(args.seed))
     print(f"Done in {time.perf_counter() - started:.1f} s: {totals['topics']:,} topics, {totals['posts']:,} posts, "
           f"{totals['likes']:,} likes, {totals['reads']:,} read positions, {totals['tags']:,} topic tags, "
-          f"{totals['requests']:,} data requests; database size {database_size()}", flush=True)
+          f"{totals.get('requests', 0):,} data requests; database size {database_size()}", flush=True)
     print(bench_volunteer_summary(), flush=True)
     if args.verify:
         checking = time.perf_counter()
