@@ -120,6 +120,7 @@ class DataRequest(models.Model):
         indexes = [
             # The board: state filter, then urgency (deadline, then oldest).
             models.Index(fields=["state", "deadline", "published_at"], name="request_board"),
+            # PostgreSQL also has request_board_urgency, the board's exact sort order (migration 0002).
             models.Index(fields=["author", "-created_at"], name="request_author"),
             models.Index(fields=["published_at"], name="request_published"),
             models.Index(fields=["accepted_at"], name="request_accepted"),

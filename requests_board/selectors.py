@@ -15,7 +15,7 @@ from django.utils import timezone
 from taggit.models import TaggedItem
 
 from forum.models import Category, Post, Topic
-from forum.permissions import categories_visible_to
+from forum.permissions import categories_visible_to, topics_visible_to
 
 from .models import ACTIVE_STATES, Claim, DataRequest, ProgressUpdate, RequestEvent, Result
 from .permissions import can_see_request, public_requests, requests_visible_to
@@ -176,8 +176,10 @@ class ClaimDue:
 
 
 def _visible_ids(user):
-    """Requests `user` may still see: a claim on one that went private must not show its title."""
-    return requests_visible_to(user, DataRequest.objects.all()).values("pk")
+    """Requests `user` claimed and may still see: a claim on one that went private must not show its title.
+    The visibility rule runs over the volunteer's own claimed topics only, not every topic."""
+    topics = topics_visible_to(user, Topic.objects.filter(data_request__claims__volunteer=user)).values("pk")
+    return DataRequest.objects.filter(topic__in=topics).values("pk")
 
 
 def my_claims(*, user) -> list[ClaimDue]:
