@@ -118,7 +118,7 @@ def check_can_release_claim(user, claim) -> None:
         raise PermissionDenied(_("Only the volunteer, the requester or a moderator can release this claim."))
 
 
-def check_is_active_claimant(user, data_request, active_claims) -> None:
+def check_is_active_claimant(user, active_claims) -> None:
     """Progress updates and results come from people holding an active claim."""
     if not any(claim.volunteer_id == user.pk for claim in active_claims):
         raise PermissionDenied(_("Claim the request first: updates and results come from its volunteers."))

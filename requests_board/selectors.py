@@ -21,7 +21,6 @@ from .models import ACTIVE_STATES, Claim, DataRequest, ProgressUpdate, RequestEv
 from .permissions import can_see_request, public_requests, requests_visible_to
 
 State = DataRequest.State
-BOARD_STATES = ("active", "unclaimed", *State.values)
 
 
 def _active_claims():
@@ -59,6 +58,7 @@ class BoardFilters:
 class Board:
     requests: object  # a queryset, paginated by the view
     state_counts: dict = field(default_factory=dict)
+    total: int = 0  # how many requests the filters select, derived from the counts (no second count)
 
 
 def _topics_tagged(slug: str):
@@ -87,12 +87,14 @@ def board(*, user, filters: BoardFilters) -> Board:
     counts = dict(requests.order_by().values_list("state").annotate(n=Count("pk")))
     state_counts = {state: counts.get(state, 0) for state in State.values if state != State.DRAFT}
     if filters.unclaimed or filters.state == "unclaimed":
-        requests = requests.filter(state=State.OPEN)
-    elif filters.state == "active":
-        requests = requests.filter(state__in=ACTIVE_STATES)
+        states = [State.OPEN]
     elif filters.state in State.values:
-        requests = requests.filter(state=filters.state)
-    return Board(requests=_listed(requests), state_counts=state_counts)
+        states = [filters.state]
+    else:
+        states = list(ACTIVE_STATES)
+    requests = requests.filter(state__in=states)
+    total = sum(state_counts.get(state, 0) for state in states)
+    return Board(requests=_listed(requests), state_counts=state_counts, total=total)
 
 
 def board_categories(*, user):

@@ -211,21 +211,26 @@ def clean_repository_url(value: str) -> str:
     return value
 
 
+def _collect(errors: dict, function, *args):
+    """Call a cleaning function; gather its field errors into `errors` instead of raising."""
+    try:
+        return function(*args)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+        return None
+
+
 def _clean_details(details: dict, *, actor: User, publishing: bool) -> dict:
     """Check a request's details. Drafts need a title and a category; publishing needs everything."""
     unknown = set(details) - set(DETAIL_FIELDS)
     if unknown:
         raise TypeError(f"unknown request details: {sorted(unknown)}")
-    cleaned = dict(details)
+    cleaned = {field: details.get(field) for field in DETAIL_FIELDS}
     errors = {}
 
     def collect(function, *args):
-        try:
-            return function(*args)
-        except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                errors.setdefault(field, []).extend(messages)
-            return None
+        return _collect(errors, function, *args)
 
     title = " ".join(str(details.get("title") or "").split())
     if not title:
@@ -259,6 +264,7 @@ def _clean_details(details: dict, *, actor: User, publishing: bool) -> dict:
             errors[field] = [_("Choose one of the options.")]
         cleaned[field] = value
     cleaned["serves_covid"] = bool(details.get("serves_covid"))
+    cleaned["result_description"] = str(details.get("result_description") or "")
     if publishing:
         required = {
             "question": _("Please describe your question: what you have and what you need."),
@@ -287,13 +293,8 @@ def _clean_details(details: dict, *, actor: User, publishing: bool) -> dict:
 
 def _apply_details(data_request: DataRequest, cleaned: dict) -> None:
     for field in DETAIL_FIELDS:
-        value = cleaned.get(field)
-        if field == "expertise":
-            value = ", ".join(value or [])
-        if field == "result_description":
-            value = str(value or "")
-        setattr(data_request, field, value if value is not None else getattr(data_request, field))
-    data_request.deadline = cleaned.get("deadline")
+        setattr(data_request, field, cleaned[field])
+    data_request.expertise = ", ".join(cleaned["expertise"])
 
 
 # --- Drafts, publishing, editing ----------------------------------------------------
@@ -369,11 +370,10 @@ def request_edit(*, actor: User, data_request_id: int, details: dict) -> DataReq
             )
         except ValidationError as error:
             raise ValidationError({"question": error.messages}) from None
-    if cleaned["expertise"] != sorted(tag.name for tag in data_request.topic.tags.all()):
+    if sorted(cleaned["expertise"]) != sorted(tag.name for tag in data_request.topic.tags.all()):
         forum_services.topic_set_tags(actor=actor, topic_id=data_request.topic_id, tags=cleaned["expertise"])
     patient_before = data_request.patient_data
     _apply_details(data_request, cleaned)
-    data_request.category = details["category"]
     data_request.updated_at = timezone.now()
     data_request.save()
     _event(data_request, actor, RequestEvent.Kind.EDITED)
@@ -568,7 +568,7 @@ def claim_release(*, actor: User, claim_id: int) -> Claim:
 
 def _check_claimant(actor: User, data_request: DataRequest) -> list[Claim]:
     active = list(Claim.objects.select_for_update().filter(data_request=data_request, status=Claim.Status.ACTIVE))
-    check_is_active_claimant(actor, data_request, active)
+    check_is_active_claimant(actor, active)
     return active
 
 
@@ -608,16 +608,8 @@ def result_deliver(*, actor: User, data_request_id: int, summary: str, repositor
     check_transition(data_request, "deliver")
     active = _check_claimant(actor, data_request)
     errors = {}
-    for field, function, value in (
-        ("repository_url", clean_repository_url, repository_url), ("license", clean_license, license),
-    ):
-        try:
-            if field == "repository_url":
-                repository_url = function(value)
-            else:
-                license = function(value)
-        except ValidationError as error:
-            errors.update(error.message_dict)
+    repository_url = _collect(errors, clean_repository_url, repository_url)
+    license = _collect(errors, clean_license, license)
     if not (summary or "").strip():
         errors["summary"] = [_("Please summarise the result: what you did and what you found.")]
     if errors:

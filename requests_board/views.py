@@ -48,7 +48,7 @@ def _page(request, items):
     return Paginator(items, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
 
 
-def _refused(request, data_request, error) -> None:
+def _refused(request, error) -> None:
     """Show why a step was refused on the request's page."""
     if isinstance(error, ValidationError):
         for message in error.messages:
@@ -71,10 +71,12 @@ def board(request):
             result_type=data["result_type"], has_deadline=data["has_deadline"], unclaimed=data["unclaimed"],
         )
     result = selectors.board(user=request.user, filters=filters)
+    paginator = Paginator(result.requests, REQUESTS_PER_PAGE)
+    paginator.count = result.total  # known from the counts per state: spares a second count of every request
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "form": form, "filters": filters, "page": _page(request, result.requests),
+        "form": form, "filters": filters, "page": paginator.get_page(request.GET.get("page")),
         "state_counts": [
             (value, label, result.state_counts.get(value, 0))
             for value, label in DataRequest.State.choices if value != DataRequest.State.DRAFT
@@ -126,15 +128,11 @@ def dashboard(request):
 
 # --- Asking -----------------------------------------------------------------------
 
-def _category_choices(user):
-    return selectors.board_categories(user=user)
-
-
 @login_required
 @rate_limited("post")
 def request_create(request):
     check_can_post_request(request.user)
-    categories = _category_choices(request.user)
+    categories = selectors.board_categories(user=request.user)
     initial = {"category": categories.filter(slug=request.GET.get("category", "data-requests")).first()}
     form = RequestForm(request.POST or None, actor=request.user, categories=categories, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -172,7 +170,8 @@ def request_edit(request, pk):
     check_can_edit_request(request.user, data_request)
     published = data_request.state != DataRequest.State.DRAFT
     form = RequestForm(
-        request.POST or None, actor=request.user, categories=_category_choices(request.user), published=published,
+        request.POST or None, actor=request.user, categories=selectors.board_categories(user=request.user),
+        published=published,
         initial=RequestForm.initial_from(data_request, question=selectors.request_question(data_request=data_request)),
     )
     if request.method == "POST" and form.is_valid():
@@ -234,12 +233,12 @@ def request_close(request, pk):
 @login_required
 @require_POST
 def request_clear(request, pk):
-    data_request = selectors.request_get(user=request.user, pk=pk)
+    selectors.request_get(user=request.user, pk=pk)  # 404 unless visible
     try:
         services.request_clear(actor=request.user, data_request_id=pk)
         messages.success(request, _("The request is cleared and now public."))
     except (ValidationError, PermissionDenied) as error:
-        _refused(request, data_request, error)
+        _refused(request, error)
     return redirect(selectors.request_get(user=request.user, pk=pk).get_absolute_url())
 
 
@@ -271,13 +270,13 @@ def claim_release(request, pk):
         services.claim_release(actor=request.user, claim_id=pk)
         messages.success(request, _("The claim is released."))
     except (ValidationError, PermissionDenied) as error:
-        _refused(request, claim.data_request, error)
+        _refused(request, error)
     return redirect(claim.data_request.get_absolute_url())
 
 
 def _claimant_page(request, pk):
     data_request = selectors.request_get(user=request.user, pk=pk)
-    check_is_active_claimant(request.user, data_request, selectors.claim_list(data_request=data_request))
+    check_is_active_claimant(request.user, selectors.claim_list(data_request=data_request))
     return data_request
 
 
@@ -319,6 +318,6 @@ def result_accept(request, pk):
         services.result_accept(actor=request.user, result_id=pk)
         messages.success(request, _("You accepted this result: the request is solved. Thank the volunteer!"))
     except (ValidationError, PermissionDenied) as error:
-        _refused(request, result.data_request, error)
+        _refused(request, error)
     return redirect(result.data_request.get_absolute_url())
 
