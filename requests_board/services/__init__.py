@@ -1,0 +1,66 @@
+"""Every write on data requests, one module per subject, re-exported here.
+
+Lock order, the same everywhere so no two services deadlock: the request row,
+then the forum topic (taken by the forum's services), then claims.
+Emails are owed through `Notice` rows written in the same transaction and
+sent after commit, so a retried or concurrent task never sends one twice.
+"""
+from .claims import (
+    claim_release,
+    claims_expire,
+    request_claim,
+    result_accept,
+    result_deliver,
+    update_post,
+)
+from .details import (
+    DETAIL_FIELDS,
+    check_future_date,
+    clean_data_links,
+    clean_expertise,
+    clean_license,
+    clean_repository_url,
+)
+from .lifecycle import (
+    TRANSITIONS,
+    InvalidTransition,
+    anonymization_category,
+    check_transition,
+)
+from .notices import (
+    notice_send,
+    notices_pending,
+)
+from .requests import (
+    request_clear,
+    request_close,
+    request_edit,
+    request_submit,
+    request_withdraw,
+)
+
+__all__ = [
+    "DETAIL_FIELDS",
+    "InvalidTransition",
+    "TRANSITIONS",
+    "anonymization_category",
+    "check_future_date",
+    "check_transition",
+    "claim_release",
+    "claims_expire",
+    "clean_data_links",
+    "clean_expertise",
+    "clean_license",
+    "clean_repository_url",
+    "notice_send",
+    "notices_pending",
+    "request_claim",
+    "request_clear",
+    "request_close",
+    "request_edit",
+    "request_submit",
+    "request_withdraw",
+    "result_accept",
+    "result_deliver",
+    "update_post",
+]
