@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "forum.context_processors.site",
+                "anonymization.context_processors.triage",
             ],
         },
     },
@@ -225,8 +226,37 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Uploads live in two areas (anonymization/storage.py): "quarantine" holds every file as
+# uploaded and is never served by URL; "published" holds the copies moderators approved.
+# Both are streamed through views that check permission, so neither needs a public URL.
+# Locally two folders; in production S3-compatible buckets (django-storages) when
+# S3_QUARANTINE_BUCKET and S3_PUBLISHED_BUCKET are set.
+QUARANTINE_ROOT = Path(env.str("QUARANTINE_ROOT", default=str(BASE_DIR / "private" / "quarantine")))
+PUBLISHED_ROOT = Path(env.str("PUBLISHED_ROOT", default=str(MEDIA_ROOT / "published")))
+
+
+def _upload_storage(bucket: str, location: Path) -> dict:
+    if not bucket:
+        # base_url None: the folder has no URL; files leave it only through our views.
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(location), "base_url": None,
+                            "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": bucket,
+        "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("S3_REGION", default="") or None,
+        "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": True,
+    }}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "quarantine": _upload_storage(env.str("S3_QUARANTINE_BUCKET", default=""), QUARANTINE_ROOT),
+    "published": _upload_storage(env.str("S3_PUBLISHED_BUCKET", default=""), PUBLISHED_ROOT),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -275,6 +305,8 @@ ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=3
 # Apps that add to forum pages (a panel on a topic, marks on posts, figures on a profile);
 # the forum loads them by name so it never imports them (forum/extensions.py).
 FORUM_EXTENSIONS = ["requests_board.forum_hooks"]
+# Apps that own what uploads are attached to (anonymization/extensions.py).
+ANONYMIZATION_EXTENSIONS = ["requests_board.anonymization_hooks"]
 
 # --- Requests board ---------------------------------------------------------------------
 REQUESTS_ANONYMIZATION_CATEGORY = env.str("REQUESTS_ANONYMIZATION_CATEGORY", default="anonymization")
@@ -285,7 +317,33 @@ REQUESTS_CLAIM_REMIND_AFTER_DAYS = env.int("REQUESTS_CLAIM_REMIND_AFTER_DAYS", d
 REQUESTS_CLAIM_RELEASE_AFTER_DAYS = env.int("REQUESTS_CLAIM_RELEASE_AFTER_DAYS", default=7)
 REQUESTS_MAX_DATA_LINKS = 10
 
+# --- Anonymization: upload quarantine and review -----------------------------------------
+ANONYMIZATION_MAX_FILE_BYTES = env.int("ANONYMIZATION_MAX_FILE_MB", default=50) * 1024 * 1024
+# Per person, over the last 24 hours.
+ANONYMIZATION_MAX_FILES_PER_DAY = env.int("ANONYMIZATION_MAX_FILES_PER_DAY", default=30)
+ANONYMIZATION_MAX_BYTES_PER_DAY = env.int("ANONYMIZATION_MAX_MB_PER_DAY", default=500) * 1024 * 1024
+# Bounds that keep a pathological file from stalling a worker.
+ANONYMIZATION_MAX_ARCHIVE_MEMBERS = 2000
+ANONYMIZATION_MAX_UNCOMPRESSED_BYTES = env.int("ANONYMIZATION_MAX_UNCOMPRESSED_MB", default=500) * 1024 * 1024
+ANONYMIZATION_MAX_COMPRESSION_RATIO = 200
+ANONYMIZATION_MAX_IMAGE_PIXELS = env.int("ANONYMIZATION_MAX_IMAGE_PIXELS", default=80_000_000)
+ANONYMIZATION_SCAN_MAX_CELLS = env.int("ANONYMIZATION_SCAN_MAX_CELLS", default=5_000_000)
+ANONYMIZATION_SCAN_SOFT_TIME_LIMIT = env.int("ANONYMIZATION_SCAN_SOFT_TIME_LIMIT", default=300)
+# A clean file (no findings) in a request not declared as identifying may skip human review.
+ANONYMIZATION_AUTO_PUBLISH_CLEAN = env.bool("ANONYMIZATION_AUTO_PUBLISH_CLEAN", default=False)
+ANONYMIZATION_RETENTION_DAYS = env.int("ANONYMIZATION_RETENTION_DAYS", default=30)
+ANONYMIZATION_DOWNLOAD_LINK_SECONDS = env.int("ANONYMIZATION_DOWNLOAD_LINK_SECONDS", default=600)
+
+# Scans are slow and bounded in time; they have their own queue so email never waits behind them.
+CELERY_TASK_ROUTES = {"anonymization.tasks.scan_upload": {"queue": "scans"}}
+CELERY_TASK_ANNOTATIONS = {"anonymization.tasks.scan_upload": {
+    "soft_time_limit": ANONYMIZATION_SCAN_SOFT_TIME_LIMIT, "time_limit": ANONYMIZATION_SCAN_SOFT_TIME_LIMIT + 60,
+}}
+
 CELERY_BEAT_SCHEDULE = {
     "expire-claims": {"task": "requests_board.tasks.expire_claims", "schedule": 3600.0},
     "send-pending-notices": {"task": "requests_board.tasks.send_pending_notices", "schedule": 600.0},
+    "rescan-stalled-uploads": {"task": "anonymization.tasks.rescan_stalled", "schedule": 600.0},
+    "send-pending-review-notices": {"task": "anonymization.tasks.send_pending_review_notices", "schedule": 600.0},
+    "delete-expired-uploads": {"task": "anonymization.tasks.delete_expired_files", "schedule": 24 * 3600.0},
 }

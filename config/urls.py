@@ -16,6 +16,7 @@ urlpatterns = [
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("favicon.svg"))),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("anonymization.urls")),
     path("", include("requests_board.urls")),
     path("", include("forum.urls")),
 ]

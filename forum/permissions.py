@@ -262,6 +262,21 @@ def can_retreat_topic(user, topic, destination) -> bool:
     )
 
 
+def can_release_topic(user, topic, destination) -> bool:
+    """The anonymization team and moderators release a reviewed topic from a private channel
+    that takes members' topics into a public category. Only services call this (after a
+    review); the Move page never does."""
+    from .models import Category
+
+    source = topic.category
+    return (
+        user.is_authenticated and (user.has_perm("forum.triage_anonymization") or can_moderate(user))
+        and topic.deleted_at is None
+        and source.security == Category.Security.PRIVATE and source.members_start_private_topics
+        and destination.is_public
+    )
+
+
 def check_can_move_topic(user, topic, destination) -> None:
     """Moving needs moderation rights both where the topic is and where it goes,
     except an author's retreat into a private channel."""

@@ -9,6 +9,11 @@ from django.utils.translation import gettext as _
 from .permissions import can_moderate
 
 
+def client_ip(request) -> str | None:
+    """The address a request came from, as the server in front (gunicorn behind the proxy) reports it."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def _hit(key: str, window: int) -> int:
     """Count one more action in the current window; the first action opens the window."""
     if cache.add(key, 1, timeout=window):

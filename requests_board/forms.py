@@ -149,11 +149,23 @@ class ClaimForm(ServiceForm):
             del self.fields["part"]
 
 
+ATTACHMENT_HELP = _(
+    "Tables (CSV, TSV, XLSX), documents (PDF, DOCX, PPTX, text), images (PNG, JPEG, TIFF, DICOM) or a ZIP of "
+    "them. Every file is checked for personal data and reviewed by the anonymization team before anyone else "
+    "can see it."
+)
+
+
+class AttachForm(ServiceForm):
+    file = forms.FileField(label=_("Data file"), help_text=ATTACHMENT_HELP)
+
+
 class UpdateForm(ServiceForm):
     raw = forms.CharField(
         label=_("Progress update"), widget=forms.Textarea(attrs={"rows": 6, "data-preview": "true"}),
         help_text=_("What you did, what you found, what comes next. ") + MARKDOWN_HELP,
     )
+    attachment = forms.FileField(label=_("Attach a file (optional)"), required=False, help_text=ATTACHMENT_HELP)
 
 
 class ResultForm(ServiceForm):
@@ -174,6 +186,7 @@ class ResultForm(ServiceForm):
         help_text=_("BSD-3-Clause suits numbers and figures, CC-BY-SA-4.0 data, an open license such as MIT or "
                     "Apache-2.0 code."),
     )
+    attachment = forms.FileField(label=_("Attach a file (optional)"), required=False, help_text=ATTACHMENT_HELP)
 
 
 class ReasonForm(ServiceForm):

@@ -7,10 +7,13 @@ accepted result, actions, history); its posts carry "Progress update" and
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from anonymization import selectors as anonymization_selectors
+
 from . import selectors
 from .models import DataRequest
 from .permissions import (
     can_accept_result,
+    can_attach_file,
     can_claim,
     can_clear_anonymization,
     can_edit_request,
@@ -27,6 +30,14 @@ def _request_for(request, topic):
     cache = request.__dict__.setdefault("_data_request_for_topic", {})
     if topic.pk not in cache:
         cache[topic.pk] = selectors.request_for_topic(topic=topic)
+    return cache[topic.pk]
+
+
+def _files_for(request, topic):
+    """The topic's files (published, and in review for the uploader and the team), once per HTTP request."""
+    cache = request.__dict__.setdefault("_files_for_topic", {})
+    if topic.pk not in cache:
+        cache[topic.pk] = anonymization_selectors.uploads_for_topic(user=request.user, topic_id=topic.pk)
     return cache[topic.pk]
 
 
@@ -59,6 +70,8 @@ def topic_panel(*, request, topic) -> str:
         "can_withdraw": is_requester(user, data_request) and data_request.state in (State.OPEN, State.CLAIMED),
         "can_close": can_moderate_request(user, data_request) and data_request.state != State.CLOSED,
         "can_clear": can_clear_anonymization(user, data_request),
+        "can_attach": can_attach_file(user, data_request),
+        "files": _files_for(request, topic),
     }
     return render_to_string("requests_board/_panel.html", context, request=request)
 
@@ -70,16 +83,27 @@ def post_marks(*, request, topic, posts) -> dict:
     data_request.topic = topic
     results, updates = selectors.post_kinds(data_request=data_request, post_ids=[post.pk for post in posts])
     may_accept = data_request.state == State.DELIVERED and can_accept_result(request.user, data_request)
+    files = _files_for(request, topic)
+    files_by_post: dict[int, list] = {}
+    for upload in files["published"] + files["in_review"]:
+        if upload.post_id:
+            files_by_post.setdefault(upload.post_id, []).append(upload)
     marks = {}
     for post in posts:
         if post.deleted_at is not None:
             continue
+        html = ""
         if post.pk in results:
-            marks[post.pk] = render_to_string("requests_board/_result_mark.html", {
+            html = render_to_string("requests_board/_result_mark.html", {
                 "result": results[post.pk], "may_accept": may_accept,
             }, request=request)
         elif post.pk in updates:
-            marks[post.pk] = render_to_string("requests_board/_update_mark.html", {}, request=request)
+            html = render_to_string("requests_board/_update_mark.html", {}, request=request)
+        if post.pk in files_by_post:
+            html += render_to_string("requests_board/_post_files.html", {"uploads": files_by_post[post.pk]},
+                                     request=request)
+        if html:
+            marks[post.pk] = html
     return marks
 
 

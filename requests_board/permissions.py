@@ -145,8 +145,40 @@ def check_can_close(user, data_request) -> None:
 
 
 def can_clear_anonymization(user, data_request) -> bool:
-    """Moderators of the channel clear patient data for publication (the move checks both ends)."""
+    """The anonymization team and moderators clear a request waiting in the channel for publication."""
+    from anonymization.permissions import can_triage
+
     return (
         data_request.needs_anonymization and data_request.cleared_at is None
-        and data_request.state != "draft" and can_moderate_request(user, data_request)
+        and data_request.state != "draft" and can_triage(user)
     )
+
+
+def check_can_clear_anonymization(user, data_request) -> None:
+    if not can_clear_anonymization(user, data_request):
+        raise PermissionDenied(_("Only the anonymization team and moderators clear a request for publication."))
+
+
+def declares_identifying(data_request) -> bool:
+    """The requester said the data may identify a patient (now or when publishing): every file waits for a person."""
+    from .models import DataRequest
+
+    return data_request.needs_anonymization or data_request.patient_data in (
+        DataRequest.PatientData.YES, DataRequest.PatientData.UNSURE
+    )
+
+
+def can_attach_file(user, data_request) -> bool:
+    """The requester (and moderators) attach data files to a published, live request."""
+    from .models import DataRequest
+
+    return (
+        user.is_authenticated and data_request.topic_id is not None
+        and data_request.state not in (DataRequest.State.DRAFT, DataRequest.State.WITHDRAWN, DataRequest.State.CLOSED)
+        and (is_requester(user, data_request) or can_moderate_request(user, data_request))
+    )
+
+
+def check_can_attach_file(user, data_request) -> None:
+    if not can_attach_file(user, data_request):
+        raise PermissionDenied(_("Only the requester attaches data files to a live request."))

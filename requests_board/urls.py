@@ -16,6 +16,7 @@ urlpatterns = [
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
     path("requests/<int:pk>/close/", views.request_close, name="request-close"),
     path("requests/<int:pk>/clear/", views.request_clear, name="request-clear"),
+    path("requests/<int:pk>/files/", views.request_attach, name="request-attach"),
     path("requests/<int:pk>/claim/", views.request_claim, name="request-claim"),
     path("requests/<int:pk>/update/", views.request_update, name="request-update"),
     path("requests/<int:pk>/result/", views.request_result, name="request-result"),

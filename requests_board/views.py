@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from forum.pagecache import cache_anonymous_page
-from forum.ratelimit import rate_limited
+from forum.ratelimit import client_ip, rate_limited
 
 from . import selectors, services
 from .forms import (
     COMMON_LICENSES,
     DEFAULT_LICENSES,
+    AttachForm,
     BoardFilterForm,
     ClaimForm,
     ReasonForm,
@@ -29,6 +30,7 @@ from .forms import (
 from .models import DataRequest
 from .permissions import (
     can_claim,
+    check_can_attach_file,
     check_can_claim,
     check_can_close,
     check_can_edit_request,
@@ -242,6 +244,26 @@ def request_clear(request, pk):
     return redirect(selectors.request_get(user=request.user, pk=pk).get_absolute_url())
 
 
+@login_required
+@rate_limited("post")
+def request_attach(request, pk):
+    """The requester adds a data file; it goes to quarantine and its review page opens."""
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    check_can_attach_file(request.user, data_request)
+    form = AttachForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.run(services.request_attach, actor=request.user, data_request_id=pk,
+                          file=form.cleaned_data["file"], ip=client_ip(request))
+        if upload is not None:
+            messages.success(request, _(
+                "Your file is in quarantine: it is being checked for personal data, then the anonymization "
+                "team reviews it. Nobody else can see it until they approve it."
+            ))
+            return redirect(upload.get_absolute_url())
+    return render(request, "requests_board/attach_form.html", {"form": form, "data_request": data_request},
+                  status=400 if form.errors else 200)
+
+
 # --- Claiming and delivering ------------------------------------------------------
 
 @login_required
@@ -284,9 +306,10 @@ def _claimant_page(request, pk):
 @rate_limited("post")
 def request_update(request, pk):
     data_request = _claimant_page(request, pk)
-    form = UpdateForm(request.POST or None)
+    form = UpdateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        post = form.run(services.update_post, actor=request.user, data_request_id=pk, raw=form.cleaned_data["raw"])
+        post = form.run(services.update_post, actor=request.user, data_request_id=pk, ip=client_ip(request),
+                        **form.cleaned_data)
         if post is not None:
             messages.success(request, _("Your update is posted."))
             return redirect(post.get_absolute_url())
@@ -299,9 +322,10 @@ def request_update(request, pk):
 def request_result(request, pk):
     data_request = _claimant_page(request, pk)
     initial = {"license": DEFAULT_LICENSES.get(data_request.result_type, "BSD-3-Clause")}
-    form = ResultForm(request.POST or None, initial=initial)
+    form = ResultForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        result = form.run(services.result_deliver, actor=request.user, data_request_id=pk, **form.cleaned_data)
+        result = form.run(services.result_deliver, actor=request.user, data_request_id=pk, ip=client_ip(request),
+                          **form.cleaned_data)
         if result is not None:
             messages.success(request, _("Your result is delivered. The requester is told and can accept it."))
             return redirect(result.post.get_absolute_url())

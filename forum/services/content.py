@@ -19,6 +19,7 @@ from ..markdown import find_references, render_post
 from ..models import Category, Post, PostRevision, Topic, TopicEvent, TopicRead, User
 from ..pagecache import invalidate_on_commit
 from ..permissions import (
+    can_release_topic,
     check_can_delete_post,
     check_can_edit_post,
     check_can_moderate_topic,
@@ -331,10 +332,14 @@ def topic_set_archived(*, actor: User, topic_id: int, archived: bool) -> Topic:
 
 
 @transaction.atomic
-def topic_move(*, actor: User, topic_id: int, category: Category) -> Topic:
-    """Move a topic to another category, recording from where. Locks the topic."""
+def topic_move(*, actor: User, topic_id: int, category: Category, release: bool = False) -> Topic:
+    """Move a topic to another category, recording from where. Locks the topic.
+
+    `release` is for a reviewed topic leaving a private channel (see `can_release_topic`).
+    """
     topic = _lock_topic(topic_id)
-    check_can_move_topic(actor, topic, category)
+    if not (release and can_release_topic(actor, topic, category)):
+        check_can_move_topic(actor, topic, category)
     if topic.category_id == category.pk:
         return topic
     source = topic.category

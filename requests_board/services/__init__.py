@@ -32,6 +32,7 @@ from .notices import (
     notices_pending,
 )
 from .requests import (
+    request_attach,
     request_clear,
     request_close,
     request_edit,
@@ -55,6 +56,7 @@ __all__ = [
     "notice_send",
     "notices_pending",
     "request_claim",
+    "request_attach",
     "request_clear",
     "request_close",
     "request_edit",

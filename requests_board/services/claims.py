@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from anonymization import services as anonymization_services
 from forum import selectors as forum_selectors
 from forum import services as forum_services
 from forum.models import Post, User
@@ -19,6 +20,7 @@ from ..permissions import (
     check_can_claim,
     check_can_release_claim,
     check_is_active_claimant,
+    declares_identifying,
 )
 from .details import _collect, check_future_date, clean_license, clean_repository_url
 from .lifecycle import (
@@ -157,9 +159,32 @@ def _touch_claim(active: list[Claim], actor: User, now) -> None:
             claim.save(update_fields=["last_activity_at", "reminded_at"])
 
 
+def _vet_attachment(actor: User, attachment, ip: str | None) -> None:
+    # Before the transaction, so that a refused file's audit record survives the refusal.
+    if attachment is not None:
+        try:
+            anonymization_services.upload_vet(actor=actor, file=attachment, ip=ip)
+        except ValidationError as error:
+            raise ValidationError({"attachment": error.messages}) from None
+
+
+def _attach(actor: User, data_request: DataRequest, post: Post, attachment, ip: str | None) -> None:
+    if attachment is not None:
+        anonymization_services.upload_create(
+            actor=actor, topic=data_request.topic, post=post, file=attachment, ip=ip,
+            declared_identifying=declares_identifying(data_request),
+        )
+
+
+def update_post(*, actor: User, data_request_id: int, raw: str, attachment=None, ip: str | None = None) -> Post:
+    """A claimant posts a progress update in the request's topic, with an optional file
+    that goes to quarantine. Locks the request."""
+    _vet_attachment(actor, attachment, ip)
+    return _update_post(actor=actor, data_request_id=data_request_id, raw=raw, attachment=attachment, ip=ip)
+
+
 @transaction.atomic
-def update_post(*, actor: User, data_request_id: int, raw: str) -> Post:
-    """A claimant posts a progress update in the request's topic. Locks the request."""
+def _update_post(*, actor: User, data_request_id: int, raw: str, attachment, ip: str | None) -> Post:
     data_request = _lock_request(data_request_id)
     if data_request.state not in (State.CLAIMED, State.IN_PROGRESS, State.DELIVERED):
         raise _refuse("start", data_request)
@@ -172,15 +197,22 @@ def update_post(*, actor: User, data_request_id: int, raw: str) -> Post:
         _transition(data_request, "start", actor=actor, kind=RequestEvent.Kind.UPDATED, now=now)
     else:
         _event(data_request, actor, RequestEvent.Kind.UPDATED, now=now)
+    _attach(actor, data_request, post, attachment, ip)
     return post
 
 
-@transaction.atomic
-def result_deliver(*, actor: User, data_request_id: int, summary: str, repository_url: str, license: str) -> Result:
-    """A claimant posts a result: a summary, an open repository to reproduce it, and a license.
+def result_deliver(*, actor: User, data_request_id: int, summary: str, repository_url: str, license: str,
+                   attachment=None, ip: str | None = None) -> Result:
+    """A claimant posts a result: a summary, an open repository to reproduce it, a license,
+    and an optional file that goes to quarantine. Locks the request."""
+    _vet_attachment(actor, attachment, ip)
+    return _result_deliver(actor=actor, data_request_id=data_request_id, summary=summary,
+                           repository_url=repository_url, license=license, attachment=attachment, ip=ip)
 
-    Locks the request. Attachments come through the anonymization app's upload quarantine.
-    """
+
+@transaction.atomic
+def _result_deliver(*, actor: User, data_request_id: int, summary: str, repository_url: str, license: str,
+                    attachment, ip: str | None) -> Result:
     data_request = _lock_request(data_request_id)
     check_transition(data_request, "deliver")
     active = _check_claimant(actor, data_request)
@@ -202,6 +234,7 @@ def result_deliver(*, actor: User, data_request_id: int, summary: str, repositor
     )
     _touch_claim(active, actor, now)
     _transition(data_request, "deliver", actor=actor, kind=RequestEvent.Kind.DELIVERED, now=now)
+    _attach(actor, data_request, post, attachment, ip)
     _notify(data_request.author, Notice.Kind.RESULT_DELIVERED, data_request, f"result:{result.pk}")
     invalidate_on_commit()
     return result

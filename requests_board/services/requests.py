@@ -5,16 +5,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from anonymization import services as anonymization_services
 from forum import services as forum_services
 from forum.models import Post, User
 from forum.pagecache import invalidate_on_commit
 
 from ..models import Claim, DataRequest, RequestEvent
 from ..permissions import (
+    check_can_attach_file,
+    check_can_clear_anonymization,
     check_can_close,
     check_can_edit_request,
     check_can_post_request,
     check_can_withdraw,
+    declares_identifying,
 )
 from .details import _apply_details, _clean_details, clean_expertise
 from .lifecycle import (
@@ -136,15 +140,19 @@ def _send_to_anonymization(data_request: DataRequest, *, actor: User) -> None:
 def request_clear(*, actor: User, data_request_id: int) -> DataRequest:
     """Publish a request waiting in the Anonymization channel into its topic area. Locks the request.
 
-    The hand-off point for the anonymization app, which adds scanning and the audit
-    log before calling this; the move itself checks the actor moderates both ends.
+    The anonymization team or a moderator does it, directly or by approving a file
+    of the request (anonymization_hooks.upload_approved); quarantined files stay
+    quarantined until each is approved.
     """
     data_request = _lock_request(data_request_id)
     if not data_request.needs_anonymization or data_request.cleared_at is not None:
         raise InvalidTransition(_("This request is not waiting for the anonymization team."))
     if data_request.state == State.DRAFT:
         raise InvalidTransition(_("This request is a draft."))
-    forum_services.topic_move(actor=actor, topic_id=data_request.topic_id, category=data_request.category)
+    check_can_clear_anonymization(actor, data_request)
+    forum_services.topic_move(
+        actor=actor, topic_id=data_request.topic_id, category=data_request.category, release=True
+    )
     data_request.cleared_at = timezone.now()
     data_request.save(update_fields=["cleared_at"])
     _event(data_request, actor, RequestEvent.Kind.CLEARED)
@@ -180,3 +188,20 @@ def request_close(*, actor: User, data_request_id: int, reason: str) -> DataRequ
     forum_services.topic_set_closed(actor=actor, topic_id=data_request.topic_id, closed=True)
     invalidate_on_commit()
     return data_request
+
+
+def request_attach(*, actor: User, data_request_id: int, file, ip: str | None = None):
+    """The requester attaches a data file; it goes to quarantine and is published only after review.
+
+    Not atomic itself: the anonymization service vets the file (auditing a refusal in its
+    own transaction) and then stores it atomically.
+    """
+    data_request = DataRequest.objects.select_related("topic").get(pk=data_request_id)
+    check_can_attach_file(actor, data_request)
+    try:
+        return anonymization_services.upload_create(
+            actor=actor, topic=data_request.topic, file=file,
+            declared_identifying=declares_identifying(data_request), ip=ip,
+        )
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from None

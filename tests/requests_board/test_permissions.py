@@ -120,8 +120,8 @@ MAY = {
     # Updates and results come from people holding an active claim.
     "update": {"public": {"claim_holder"}, "pending": set(), "draft": set()},
     "result": {"public": {"claim_holder"}, "pending": set(), "draft": set()},
-    # Only moderators of both channels clear; the public request and the draft are not waiting.
-    "clear": {"public": set(), "pending": {"moderator"}, "draft": set()},
+    # The anonymization team and moderators clear; the public request and the draft are not waiting.
+    "clear": {"public": set(), "pending": {"moderator", "anonymizer"}, "draft": set()},
     # Sending a request to the anonymization team ends its claims, so none is left to release there.
     "release": {"public": {"claim_holder", "author", "moderator"}, "pending": set()},
     "accept": {"public": {"author", "moderator"}, "pending": {"author", "moderator"}},

@@ -1,0 +1,93 @@
+"""The public copy of an approved file, with metadata stripped where the type allows.
+
+Images are re-encoded from their pixels (EXIF, GPS, text chunks, XMP gone); PDFs are
+rewritten page by page without their information dictionary or XMP; Office files lose
+their author, editor and company fields; DICOM files lose their identifying header
+fields. Tables and text carry no metadata and are copied as they are.
+"""
+import tempfile
+import zipfile
+from xml.etree import ElementTree
+
+from django.conf import settings
+
+from . import filetypes
+from .scanning.documents import OFFICE_PARTS
+from .scanning.media import DICOM_FIELDS
+
+
+def _strip_image(source, kind: str, target) -> None:
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = settings.ANONYMIZATION_MAX_IMAGE_PIXELS
+    with Image.open(source) as image:
+        image = ImageOps.exif_transpose(image)  # keep the picture upright once the orientation tag is gone
+        clean = Image.new(image.mode, image.size)
+        clean.paste(image)
+        save_kind = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF"}[kind]
+        options = {"quality": 95} if save_kind == "JPEG" else {}
+        clean.save(target, format=save_kind, **options)
+
+
+def _strip_pdf(source, target) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(source, strict=False)
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    writer.add_metadata({"/Producer": ""})
+    writer.write(target)
+
+
+def _blank_office_part(data: bytes, fields: tuple) -> bytes:
+    root = ElementTree.fromstring(data)
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] in fields:
+            element.text = ""
+    for prefix, uri in (
+        ("cp", "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"),
+        ("dc", "http://purl.org/dc/elements/1.1/"), ("dcterms", "http://purl.org/dc/terms/"),
+        ("xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+    ):
+        ElementTree.register_namespace(prefix, uri)
+    return ElementTree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _strip_office(source, target) -> None:
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in original.infolist():
+            data = original.read(member)
+            if member.filename in OFFICE_PARTS:
+                data = _blank_office_part(data, OFFICE_PARTS[member.filename])
+            copy.writestr(member.filename, data)
+
+
+def _strip_dicom(source, target) -> None:
+    import pydicom
+
+    dataset = pydicom.dcmread(source)
+    for keyword in DICOM_FIELDS:
+        if keyword in dataset:
+            delattr(dataset, keyword)
+    dataset.remove_private_tags()
+    dataset.save_as(target)
+
+
+def public_copy(source, *, kind: str):
+    """A temporary file holding the publishable copy of `source` (an open binary file)."""
+    target = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)
+    source.seek(0)
+    if kind in filetypes.IMAGES:
+        _strip_image(source, kind, target)
+    elif kind == "pdf":
+        _strip_pdf(source, target)
+    elif kind in filetypes.OFFICE:
+        _strip_office(source, target)
+    elif kind == "dicom":
+        _strip_dicom(source, target)
+    else:
+        while chunk := source.read(2**20):
+            target.write(chunk)
+    target.seek(0)
+    return target

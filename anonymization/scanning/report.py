@@ -1,0 +1,77 @@
+"""A scan's findings: what kind of identifying content, where (cells, fields), how often.
+
+A report names places and field names, never the values found there.
+"""
+from django.utils.translation import gettext_lazy as _
+
+MAX_CELLS_LISTED = 20
+
+SUBJECTS = {
+    "name": _("names"),
+    "email": _("email addresses"),
+    "phone": _("phone numbers"),
+    "date_of_birth": _("dates of birth"),
+    "address": _("addresses"),
+    "postcode": _("postcodes or ZIP codes"),
+    "national_id": _("national or insurance ID numbers"),
+    "medical_record": _("medical record numbers"),
+    "ip_address": _("IP addresses"),
+    "id_number": _("ID-like numbers"),
+    "person_name": _("a person's name"),
+    "date": _("a date"),
+}
+
+LABELS = {
+    "identifier_column": _("Column “%(detail)s” looks like it holds %(subject)s."),
+    "identifier_value": _("Values that look like %(subject)s (column “%(detail)s”)."),
+    "identifier_text": _("Text that looks like %(subject)s."),
+    "formula": _("Cells that start like a spreadsheet formula (=, +, -, @); they could run when opened."),
+    "image_metadata": _("Image metadata: %(detail)s."),
+    "gps_position": _("The image records a GPS position."),
+    "dicom_field": _("DICOM header field %(detail)s is filled in."),
+    "burned_in_annotation": _("The DICOM file says text is burned into the image pixels."),
+    "burned_in_unknown": _("The DICOM file does not say whether text is burned into the pixels; look at the image."),
+    "document_metadata": _("Document metadata: %(detail)s."),
+    "name_in_filename": _("The file name contains %(subject)s."),
+    "name_in_member": _("Archive member %(detail)s has a name that contains %(subject)s."),
+    "nested_archive": _("Archive member %(detail)s is itself an archive; it was not opened."),
+    "unreadable": _("Part of this file could not be read (%(detail)s), so it was not fully checked."),
+    "partial_scan": _("Only part of this file was checked (%(detail)s)."),
+}
+
+
+class Report:
+    """Collects findings keyed by (code, subject, detail), counting occurrences and a few places."""
+
+    def __init__(self):
+        self._findings: dict[tuple, dict] = {}
+
+    def add(self, code: str, *, subject: str = "", detail: str = "", cell: str | None = None, count: int = 1):
+        key = (code, subject, detail)
+        finding = self._findings.setdefault(
+            key, {"code": code, "subject": subject, "detail": str(detail)[:200], "count": 0, "cells": []}
+        )
+        finding["count"] += count
+        if cell is not None and len(finding["cells"]) < MAX_CELLS_LISTED:
+            finding["cells"].append(cell)
+
+    def merge(self, other: "Report", *, prefix: str) -> None:
+        for finding in other.findings():
+            key = (finding["code"], finding["subject"], f"{prefix}{finding['detail']}" if finding["detail"] else prefix)
+            self._findings[key] = {**finding, "detail": key[2][:200],
+                                   "cells": [f"{prefix}{cell}" for cell in finding["cells"]]}
+
+    def findings(self) -> list[dict]:
+        return list(self._findings.values())
+
+    def as_dict(self) -> dict:
+        return {"findings": self.findings()}
+
+
+def describe(finding: dict) -> str:
+    """One sentence for a finding, in the reader's language."""
+    label = LABELS.get(finding.get("code"), _("Something to check: %(detail)s."))
+    return label % {
+        "subject": SUBJECTS.get(finding.get("subject", ""), finding.get("subject", "")),
+        "detail": finding.get("detail", ""),
+    }

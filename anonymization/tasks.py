@@ -1,0 +1,66 @@
+"""Celery tasks of the anonymization app: thin, idempotent, retried."""
+import logging
+import smtplib
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=3, acks_late=True, reject_on_worker_lost=True)
+def scan_upload(self, *, version_id: int) -> bool:
+    """Scan one quarantined file (routed to the "scans" queue; time-limited in settings).
+
+    A worker that dies mid-scan leaves the message unacknowledged, so it runs again;
+    a file that keeps crashing or exceeds the time limit goes to a person as "scan failed".
+    """
+    try:
+        return services.version_scan(version_id=version_id)
+    except SoftTimeLimitExceeded:
+        return services.version_scan_failed(version_id=version_id, reason="the scan took too long")
+    except (OSError, DatabaseError) as error:
+        if self.request.retries >= self.max_retries:
+            return services.version_scan_failed(version_id=version_id, reason=f"{type(error).__name__}")
+        raise self.retry(exc=error, countdown=30 * (self.request.retries + 1)) from error
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def publish_upload(self, *, upload_id: int) -> bool:
+    """Make the public copy of an approved file; retried, safe to run twice."""
+    try:
+        return services.upload_publish(upload_id=upload_id)
+    except (OSError, DatabaseError) as error:
+        raise self.retry(exc=error, countdown=60 * (self.request.retries + 1)) from error
+
+
+@shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=30, retry_backoff_max=3600,
+             max_retries=10)
+def send_review_notice(*, notice_id: int) -> bool:
+    return services.review_notice_send(notice_id=notice_id)
+
+
+@shared_task
+def rescan_stalled(*, older_than_seconds: int = 900) -> int:
+    """Queue again the scans a lost task or a dead worker left unfinished (beat, every 10 minutes)."""
+    version_ids = services.scans_stalled(older_than_seconds=older_than_seconds)
+    for version_id in version_ids:
+        scan_upload.delay(version_id=version_id)
+    return len(version_ids)
+
+
+@shared_task
+def send_pending_review_notices() -> int:
+    notice_ids = services.review_notices_pending()
+    for notice_id in notice_ids:
+        send_review_notice.delay(notice_id=notice_id)
+    return len(notice_ids)
+
+
+@shared_task
+def delete_expired_files() -> int:
+    """Retention: quarantined files of rejected and superseded versions (beat, daily)."""
+    return services.files_expire()
