@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 from django.conf import settings
 
 from . import filetypes
-from .scanning.documents import OFFICE_PARTS
+from .scanning.documents import OFFICE_STRIPPED
 from .scanning.media import DICOM_FIELDS
 
 
@@ -58,8 +58,8 @@ def _strip_office(source, target) -> None:
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
         for member in original.infolist():
             data = original.read(member)
-            if member.filename in OFFICE_PARTS:
-                data = _blank_office_part(data, OFFICE_PARTS[member.filename])
+            if member.filename in OFFICE_STRIPPED:
+                data = _blank_office_part(data, OFFICE_STRIPPED[member.filename])
             copy.writestr(member.filename, data)
 
 

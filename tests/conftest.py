@@ -9,6 +9,20 @@ from tests.forum.factories import PASSWORD, CategoryFactory, TopicFactory, UserF
 
 
 @pytest.fixture(autouse=True)
+def _upload_storage(settings, tmp_path_factory):
+    """Quarantine and published files go to fresh folders, never into the working tree."""
+    root = tmp_path_factory.mktemp("uploads")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "quarantine": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                       "OPTIONS": {"location": str(root / "quarantine"), "base_url": None}},
+        "published": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                      "OPTIONS": {"location": str(root / "published"), "base_url": None}},
+    }
+    yield root
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate limits and cached terms live in the cache; no test may see another's."""
     cache.clear()

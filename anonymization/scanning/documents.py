@@ -4,11 +4,16 @@ from xml.etree import ElementTree
 
 from .report import Report
 
-PDF_FIELDS = ("/Author", "/Title", "/Subject", "/Keywords", "/Creator", "/CreationDate", "/ModDate")
+# Fields that can name or describe a person; software names and timestamps are stripped on
+# publication but not reported, or every document would look identifying.
+PDF_FIELDS = ("/Author", "/Title", "/Subject", "/Keywords")
 OFFICE_PARTS = {
-    "docProps/core.xml": ("creator", "lastModifiedBy", "title", "subject", "keywords", "description",
-                          "created", "modified", "lastPrinted", "category"),
+    "docProps/core.xml": ("creator", "lastModifiedBy", "title", "subject", "keywords", "description", "category"),
     "docProps/app.xml": ("Company", "Manager", "HyperlinkBase"),
+}
+OFFICE_STRIPPED = {
+    "docProps/core.xml": (*OFFICE_PARTS["docProps/core.xml"], "created", "modified", "lastPrinted", "revision"),
+    "docProps/app.xml": (*OFFICE_PARTS["docProps/app.xml"], "Application", "AppVersion", "TotalTime", "Template"),
 }
 MAX_PART_BYTES = 1024 * 1024
 

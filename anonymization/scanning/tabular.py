@@ -54,7 +54,8 @@ class _Sheet:
             if patterns.is_formula(value):
                 self.report.add("formula", cell=self.cell(row_number, column))
             elif row_number > 1:
-                category = patterns.value_category(value)
+                # A whole cell that is an identifier, or one inside free text ("call +44 …").
+                category = patterns.value_category(value) or next(patterns.text_categories(value[:2000]), None)
                 if category:
                     self.report.add("identifier_value", subject=category, detail=self.header(column),
                                     cell=self.cell(row_number, column))
