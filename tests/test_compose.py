@@ -65,3 +65,15 @@ def test_dockerfile_serves_the_wsgi_app():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "config.wsgi:application" in dockerfile
     assert "collectstatic" in dockerfile
+
+
+def test_compose_worker_consumes_the_scan_queue(compose):
+    """Upload scans are routed to their own queue; a worker that skipped it would leave files unscanned."""
+    from django.conf import settings
+
+    command = compose["services"]["worker"]["command"]
+    queues = set(command[command.index("-Q") + 1].split(","))
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert {"celery"} | routed <= queues
+    for name in ("web", "worker"):
+        assert any(v.startswith("quarantine:") for v in compose["services"][name]["volumes"]), name
