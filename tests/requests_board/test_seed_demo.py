@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from anonymization.models import Upload
 from forum.models import Category, Post, Topic, User
 from requests_board.models import DataRequest
 from requests_board.permissions import request_is_public
@@ -12,9 +13,12 @@ def counts():
     return (Category.objects.count(), User.objects.count(), Topic.objects.count(), Post.objects.count())
 
 
-def test_seed_demo_creates_mission_categories_accounts_and_requests_and_is_safe_twice(settings, capsys):
+def test_seed_demo_creates_mission_categories_accounts_and_requests_and_is_safe_twice(
+    settings, capsys, django_capture_on_commit_callbacks,
+):
     settings.DEBUG = True
-    call_command("seed_demo")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo")
     first = counts()
     assert first[0] == 10 and first[1] == 4 and first[2] >= 6  # nine categories and one subcategory
     assert Category.objects.get(slug="anonymization").security == Category.Security.PRIVATE
@@ -26,6 +30,8 @@ def test_seed_demo_creates_mission_categories_accounts_and_requests_and_is_safe_
     assert DataRequest.objects.filter(state="in_progress").count() == 1
     pending = DataRequest.objects.get(needs_anonymization=True)
     assert pending.topic.category.slug == "anonymization" and not request_is_public(pending)
+    held = Upload.objects.get(topic=pending.topic)  # the anonymization queue has a file to review
+    assert held.state == Upload.State.REVIEW and held.current_version.finding_count > 0
     assert User.objects.get(username="demo_volunteer").expertise.count() == 2
     output = capsys.readouterr().out
     assert "demo.requester@example.org" in output and "password:" in output

@@ -9,6 +9,7 @@ import datetime
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -204,6 +205,14 @@ class Command(BaseCommand):
             actor=volunteer, data_request_id=first.pk,
             raw="First pass done on 10 scans; the masks look plausible. Full table by Friday.",
         )
+        # A file held in quarantine, so the anonymization queue has something to review.
+        pending = next((r for r in created if r.needs_anonymization), None)
+        if pending is not None:
+            request_services.request_attach(actor=requester, data_request_id=pending.pk, file=SimpleUploadedFile(
+                "ward_admissions.csv",
+                b"patient_name,date_of_birth,ward,days\n"
+                b"Jane Testpatient,1970-01-01,B,4\nJohn Fakeperson,1985-06-15,C,7\n",
+            ))
         welcome = services.topic_create(
             actor=users["demo_moderator"], category=categories["site-feedback"],
             title="Welcome: how to ask for help and how to volunteer",
