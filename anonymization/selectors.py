@@ -71,7 +71,10 @@ def uploads_for_topic(*, user, topic_id: int) -> dict:
         .order_by("created_at", "pk")
     )
     published = [upload for upload in uploads if upload.state == Upload.State.PUBLISHED]
-    in_review = [upload for upload in uploads if upload.state != Upload.State.PUBLISHED and can_see_upload(user, upload)]
+    in_review = [
+        upload for upload in uploads
+        if upload.state != Upload.State.PUBLISHED and can_see_upload(user, upload)
+    ]
     return {"published": published, "in_review": in_review}
 
 

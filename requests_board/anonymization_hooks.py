@@ -10,7 +10,10 @@ def upload_subjects(*, topic_ids) -> dict:
     """Per topic: the request's title, page and deadline, for the triage queue (one query)."""
     rows = DataRequest.objects.filter(topic_id__in=topic_ids).values("pk", "topic_id", "title", "deadline")
     return {
-        row["topic_id"]: {"title": row["title"], "url": reverse("requests_board:request-detail", args=[row["pk"]]), "deadline": row["deadline"]}
+        row["topic_id"]: {
+            "title": row["title"], "url": reverse("requests_board:request-detail", args=[row["pk"]]),
+            "deadline": row["deadline"],
+        }
         for row in rows
     }
 

@@ -149,7 +149,7 @@ def name_categories(name: str) -> list[str]:
     found = []
     stem = name.rsplit("/", 1)[-1]
     tokens = [t for part in _SPLIT.split(stem) for t in _CAMEL.sub(" ", part).split()]
-    for first, second in zip(tokens, tokens[1:]):
+    for first, second in zip(tokens, tokens[1:], strict=False):
         if first.lower() in GIVEN_NAMES and second[:1].isupper() and second.isalpha():
             found.append("person_name")
             break

@@ -160,7 +160,7 @@ def version_scan(*, version_id: int) -> bool:
         return False
     if version.scan_attempts > MAX_SCAN_ATTEMPTS:
         # It crashed every worker that tried: a person looks at it instead.
-        return version_scan_failed(version_id=version_id, reason="the scan stopped %d times" % MAX_SCAN_ATTEMPTS)
+        return version_scan_failed(version_id=version_id, reason=f"the scan stopped {MAX_SCAN_ATTEMPTS} times")
     with quarantine_storage().open(version.storage_name, "rb") as file:
         report = scan_file(file, kind=version.kind, name=version.original_name)
     return _scan_finish(version_id=version_id, report=report)
