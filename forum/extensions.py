@@ -6,7 +6,9 @@
 - `post_marks(*, request, topic, posts) -> dict[int, str]`: safe HTML per post id,
   shown at the top of that post (e.g. "Result" with its repository and license);
 - `profile_figures(*, user, profile_user) -> list[tuple[str, int]]`: labelled
-  counts added to a profile's activity.
+  counts added to a profile's activity;
+- `topic_move_refusal(*, topic, destination) -> str | None`: a reason to refuse a
+  moderator's move (e.g. patient data may leave a private channel only through review).
 
 Each hook must run a fixed number of queries whatever the page holds.
 """
@@ -47,3 +49,12 @@ def profile_figures(*, user, profile_user) -> list[tuple[str, int]]:
     for hook in _hooks("profile_figures"):
         figures.extend(hook(user=user, profile_user=profile_user))
     return figures
+
+
+def topic_move_refusal(*, topic, destination) -> str | None:
+    """The first reason another app gives to refuse moving `topic` to `destination`, if any."""
+    for hook in _hooks("topic_move_refusal"):
+        reason = hook(topic=topic, destination=destination)
+        if reason:
+            return reason
+    return None

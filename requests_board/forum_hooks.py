@@ -112,3 +112,14 @@ def profile_figures(*, user, profile_user) -> list:
     if not figures["delivered"]:
         return []
     return [(_("Results delivered"), figures["delivered"]), (_("Results accepted"), figures["accepted"])]
+
+
+def topic_move_refusal(*, topic, destination) -> str | None:
+    """A request waiting for the anonymization team leaves the channel only by their clearance."""
+    data_request = selectors.request_for_topic(topic=topic)
+    if data_request is None or not destination.is_public:
+        return None
+    if data_request.needs_anonymization and data_request.cleared_at is None:
+        return _("This request waits for the anonymization team: clear it from its panel (or approve one of its "
+                 "files) instead of moving it.")
+    return None

@@ -5,7 +5,7 @@ anonymous page cache after commit, and reindexes the posts it touched for search
 """
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Lower
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from .. import search
+from .. import extensions, search
 from ..markdown import find_references, render_post
 from ..models import Category, Post, PostRevision, Topic, TopicEvent, TopicRead, User
 from ..pagecache import invalidate_on_commit
@@ -340,6 +340,9 @@ def topic_move(*, actor: User, topic_id: int, category: Category, release: bool 
     topic = _lock_topic(topic_id)
     if not (release and can_release_topic(actor, topic, category)):
         check_can_move_topic(actor, topic, category)
+        refusal = extensions.topic_move_refusal(topic=topic, destination=category)
+        if refusal:
+            raise PermissionDenied(refusal)
     if topic.category_id == category.pk:
         return topic
     source = topic.category

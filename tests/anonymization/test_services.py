@@ -286,3 +286,15 @@ def test_file_names_are_sanitized(raw, expected):
     from anonymization.filetypes import sanitize_filename
 
     assert sanitize_filename(raw) == expected
+
+
+def test_a_waiting_request_leaves_the_channel_only_by_clearance(moderator, pending_request, public_category):
+    from forum import services as forum_services
+
+    with pytest.raises(PermissionDenied, match="waits for the anonymization team"):
+        forum_services.topic_move(actor=moderator, topic_id=pending_request.topic_id, category=public_category)
+    pending_request.topic.refresh_from_db()
+    assert not pending_request.topic.category.is_public
+    request_services.request_clear(actor=moderator, data_request_id=pending_request.pk)
+    pending_request.refresh_from_db()
+    assert pending_request.cleared_at is not None and pending_request.topic.category == public_category
