@@ -11,7 +11,7 @@ COPY . .
 # Static files are collected at build time and served by WhiteNoise.
 RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --no-input \
     && useradd --create-home --uid 1000 helpdesk \
-    && mkdir -p /data/media /data/quarantine && chown helpdesk /data/media /data/quarantine
+    && mkdir -p /data/media /data/uploads && chown helpdesk /data/media /data/uploads
 USER helpdesk
 
 EXPOSE 8000

@@ -36,6 +36,7 @@ class DecisionForm(forms.Form):
             (Decision.REJECT, _("Reject")),
         ],
     )
+    version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("Reason or instructions"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when you request changes or reject: the uploader reads it."),

@@ -5,6 +5,7 @@ rewritten page by page without their information dictionary or XMP; Office files
 their author, editor and company fields; DICOM files lose their identifying header
 fields. Tables and text carry no metadata and are copied as they are.
 """
+import re
 import tempfile
 import zipfile
 from xml.etree import ElementTree
@@ -22,9 +23,14 @@ def _strip_image(source, kind: str, target) -> None:
     Image.MAX_IMAGE_PIXELS = settings.ANONYMIZATION_MAX_IMAGE_PIXELS
     with Image.open(source) as image:
         image = ImageOps.exif_transpose(image)  # keep the picture upright once the orientation tag is gone
+        save_kind = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF"}[kind]
+        # Pixels only: palettes become colours (a bare paste would lose them); JPEG has no alpha.
+        if image.mode not in ("RGB", "L", "RGBA", "LA", "I;16", "I", "F"):
+            image = image.convert("RGBA" if "A" in image.mode or "transparency" in image.info else "RGB")
+        if save_kind == "JPEG" and image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
         clean = Image.new(image.mode, image.size)
         clean.paste(image)
-        save_kind = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF"}[kind]
         options = {"quality": 95} if save_kind == "JPEG" else {}
         clean.save(target, format=save_kind, **options)
 
@@ -54,12 +60,25 @@ def _blank_office_part(data: bytes, fields: tuple) -> bytes:
     return ElementTree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+_AUTHOR_ATTRIBUTES = re.compile(rb'\b((?:w:|w15:)?(?:author|initials|userId|providerId))="[^"]*"')
+_AUTHOR_ELEMENTS = re.compile(rb"<(author|vt:lpwstr)>[^<]*</\1>")
+
+
+def _blank_people(data: bytes) -> bytes:
+    """Authors of comments and tracked changes, and custom property values, blanked in place
+    (parts and relationships stay, so the document still opens)."""
+    data = _AUTHOR_ATTRIBUTES.sub(rb'\1=""', data)
+    return _AUTHOR_ELEMENTS.sub(rb"<\1></\1>", data)
+
+
 def _strip_office(source, target) -> None:
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
         for member in original.infolist():
-            data = original.read(member)
+            data = original.read(member)  # bounded: the archive's sizes were checked on upload
             if member.filename in OFFICE_STRIPPED:
                 data = _blank_office_part(data, OFFICE_STRIPPED[member.filename])
+            elif member.filename.endswith(".xml"):
+                data = _blank_people(data)
             copy.writestr(member.filename, data)
 
 

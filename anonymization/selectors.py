@@ -67,10 +67,13 @@ def uploads_for_topic(*, user, topic_id: int) -> dict:
     """A topic's files: the published ones for everybody who reads it, and, for the uploader
     and the team, those still in review (never their content, only that they exist)."""
     uploads = list(
-        Upload.objects.filter(topic_id=topic_id).select_related("published_version", "current_version")
+        Upload.objects.filter(topic_id=topic_id).select_related("published_version", "current_version", "post")
         .order_by("created_at", "pk")
     )
-    published = [upload for upload in uploads if upload.state == Upload.State.PUBLISHED]
+    published = [
+        upload for upload in uploads
+        if upload.state == Upload.State.PUBLISHED and (upload.post_id is None or upload.post.deleted_at is None)
+    ]
     in_review = [
         upload for upload in uploads
         if upload.state != Upload.State.PUBLISHED and can_see_upload(user, upload)

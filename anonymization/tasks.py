@@ -1,5 +1,4 @@
 """Celery tasks of the anonymization app: thin, idempotent, retried."""
-import logging
 import smtplib
 
 from celery import shared_task
@@ -7,8 +6,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError
 
 from . import services
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=3, acks_late=True, reject_on_worker_lost=True)
@@ -23,18 +20,27 @@ def scan_upload(self, *, version_id: int) -> bool:
     except SoftTimeLimitExceeded:
         return services.version_scan_failed(version_id=version_id, reason="the scan took too long")
     except (OSError, DatabaseError) as error:
-        if self.request.retries >= self.max_retries:
-            return services.version_scan_failed(version_id=version_id, reason=f"{type(error).__name__}")
+        # Each run counts an attempt; past the limit version_scan itself marks the scan failed.
         raise self.retry(exc=error, countdown=30 * (self.request.retries + 1)) from error
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)
 def publish_upload(self, *, upload_id: int) -> bool:
-    """Make the public copy of an approved file; retried, safe to run twice."""
+    """Make the public copy of an approved file; retried, safe to run twice. Until it succeeds
+    the file stays "approved, being published" and nothing of it is public."""
     try:
         return services.upload_publish(upload_id=upload_id)
-    except (OSError, DatabaseError) as error:
+    except Exception as error:
         raise self.retry(exc=error, countdown=60 * (self.request.retries + 1)) from error
+
+
+@shared_task
+def republish_stalled(*, older_than_seconds: int = 900) -> int:
+    """Queue again the publications a lost task or a dead worker left undone (beat, every 10 minutes)."""
+    upload_ids = services.publications_stalled(older_than_seconds=older_than_seconds)
+    for upload_id in upload_ids:
+        publish_upload.delay(upload_id=upload_id)
+    return len(upload_ids)
 
 
 @shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=30, retry_backoff_max=3600,

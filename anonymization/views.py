@@ -48,7 +48,7 @@ def _detail_context(request, upload, **forms) -> dict:
         "can_write": can_write_message(user, upload),
         "link_minutes": max_age // 60,
         "message_form": forms.get("message_form") or MessageForm(),
-        "decision_form": forms.get("decision_form") or DecisionForm(),
+        "decision_form": forms.get("decision_form") or DecisionForm(initial={"version": upload.current_version_id}),
         "version_form": forms.get("version_form") or AttachForm(),
     }
 
@@ -99,7 +99,7 @@ def message_create(request, pk):
 def upload_decide(request, pk):
     def decide(upload, data):
         services.upload_decide(actor=request.user, upload_id=upload.pk, decision=data["decision"],
-                               reason=data["reason"], ip=client_ip(request))
+                               reason=data["reason"], version_id=data["version"], ip=client_ip(request))
         messages.success(request, _("Decision recorded."))
     return _post_or_page(request, pk, DecisionForm, "decision_form", decide)
 

@@ -232,7 +232,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Locally two folders; in production S3-compatible buckets (django-storages) when
 # S3_QUARANTINE_BUCKET and S3_PUBLISHED_BUCKET are set.
 QUARANTINE_ROOT = Path(env.str("QUARANTINE_ROOT", default=str(BASE_DIR / "private" / "quarantine")))
-PUBLISHED_ROOT = Path(env.str("PUBLISHED_ROOT", default=str(MEDIA_ROOT / "published")))
+# Outside MEDIA_ROOT too, so no static-file server can ever bypass the permission check.
+PUBLISHED_ROOT = Path(env.str("PUBLISHED_ROOT", default=str(BASE_DIR / "private" / "published")))
 
 
 def _upload_storage(bucket: str, location: Path) -> dict:
@@ -344,6 +345,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-claims": {"task": "requests_board.tasks.expire_claims", "schedule": 3600.0},
     "send-pending-notices": {"task": "requests_board.tasks.send_pending_notices", "schedule": 600.0},
     "rescan-stalled-uploads": {"task": "anonymization.tasks.rescan_stalled", "schedule": 600.0},
+    "republish-stalled-uploads": {"task": "anonymization.tasks.republish_stalled", "schedule": 600.0},
     "send-pending-review-notices": {"task": "anonymization.tasks.send_pending_review_notices", "schedule": 600.0},
     "delete-expired-uploads": {"task": "anonymization.tasks.delete_expired_files", "schedule": 24 * 3600.0},
 }

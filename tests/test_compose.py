@@ -76,4 +76,4 @@ def test_compose_worker_consumes_the_scan_queue(compose):
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
     assert {"celery"} | routed <= queues
     for name in ("web", "worker"):
-        assert any(v.startswith("quarantine:") for v in compose["services"][name]["volumes"]), name
+        assert any(v.startswith("uploads:") for v in compose["services"][name]["volumes"]), name

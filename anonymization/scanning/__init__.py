@@ -27,8 +27,8 @@ def _scan_content(file, kind: str, report: Report, *, depth: int) -> None:
     elif kind == "text":
         tabular.scan_text(file, report)
     elif kind == "xlsx":
+        documents.scan_office(file, report)  # first: it still reports if the sheets cannot be read
         tabular.scan_xlsx(file, report)
-        documents.scan_office(file, report)
     elif kind in ("docx", "pptx"):
         documents.scan_office(file, report)
     elif kind in filetypes.IMAGES:

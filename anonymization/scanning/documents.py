@@ -58,3 +58,8 @@ def scan_office(file, report: Report) -> None:
     with zipfile.ZipFile(file) as archive:
         for name in office_fields(archive):
             report.add("document_metadata", detail=name)
+        names = archive.namelist()
+        if "docProps/custom.xml" in names:
+            report.add("document_metadata", detail="custom properties")
+        if any("comments" in name.lower() for name in names):
+            report.add("document_metadata", detail="comments and their authors")

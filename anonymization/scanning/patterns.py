@@ -25,7 +25,8 @@ HEADER_PATTERNS = [
     ("ip_address", re.compile(r"\b(ip|ip address|ipv4|ipv6)\b")),
 ]
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# The lookbehind starts a match only at the beginning of a run, keeping a search linear.
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _PHONE_PATTERNS = (
     re.compile(r"(\+|00)\d{1,3}[\s.-]?(\(0?\d{1,4}\)[\s.-]?)?\d{1,4}([\s.-]?\d{2,4}){1,5}"),
     re.compile(r"\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}"),

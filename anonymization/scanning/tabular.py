@@ -29,9 +29,12 @@ class _Sheet:
         return f"{self.prefix}{_column_letter(column)}{row}"
 
     def header(self, column: int) -> str:
-        if column < len(self.headers) and self.headers[column]:
-            return self.headers[column]
-        return _column_letter(column)
+        """The column's header for the report, or its letter when the first row looks like data
+        (a file without a header row must not put a patient's value into the report)."""
+        text = self.headers[column] if column < len(self.headers) else ""
+        if not text or patterns.value_category(text) or patterns.full_date(text) or patterns.EMAIL.search(text):
+            return _column_letter(column)
+        return text
 
     def feed(self, row_number: int, values) -> None:
         if row_number == 1:
@@ -39,7 +42,7 @@ class _Sheet:
             for column, header in enumerate(self.headers):
                 category = patterns.header_category(header)
                 if category:
-                    self.report.add("identifier_column", subject=category, detail=header,
+                    self.report.add("identifier_column", subject=category, detail=self.header(column),
                                     cell=self.cell(1, column))
         for column, value in enumerate(values):
             if value is None or value == "":
@@ -82,6 +85,18 @@ def _text_stream(file):
     return io.TextIOWrapper(file, encoding=encoding, errors="replace", newline="")
 
 
+MAX_LINE = 1024 * 1024
+
+
+def _bounded_lines(stream, report: Report):
+    """Lines of at most MAX_LINE characters; a longer one ends the scan (memory stays bounded)."""
+    while line := stream.readline(MAX_LINE):
+        if len(line) >= MAX_LINE and not line.endswith("\n"):
+            report.add("unreadable", detail="a line longer than 1 MB")
+            return
+        yield line
+
+
 def scan_delimited(file, report: Report, *, delimiter: str) -> None:
     max_cells = settings.ANONYMIZATION_SCAN_MAX_CELLS
     csv.field_size_limit(1024 * 1024)
@@ -96,7 +111,7 @@ def scan_delimited(file, report: Report, *, delimiter: str) -> None:
     sheet = _Sheet(report)
     cells = 0
     try:
-        for row_number, row in enumerate(csv.reader(stream, delimiter=delimiter), start=1):
+        for row_number, row in enumerate(csv.reader(_bounded_lines(stream, report), delimiter=delimiter), start=1):
             sheet.feed(row_number, row)
             cells += len(row)
             if cells >= max_cells:
@@ -112,7 +127,7 @@ def scan_delimited(file, report: Report, *, delimiter: str) -> None:
 def scan_text(file, report: Report) -> None:
     stream = _text_stream(file)
     try:
-        for line_number, line in enumerate(stream, start=1):
+        for line_number, line in enumerate(_bounded_lines(stream, report), start=1):
             for category in patterns.text_categories(line[:10000]):
                 report.add("identifier_text", subject=category, cell=f"line {line_number}")
             if line_number >= settings.ANONYMIZATION_SCAN_MAX_CELLS // 10:

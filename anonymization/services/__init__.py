@@ -4,6 +4,7 @@ from .notices import review_notice_send, review_notices_pending
 from .review import Decision, message_post, upload_decide
 from .uploads import (
     files_expire,
+    publications_stalled,
     scans_stalled,
     upload_add_version,
     upload_create,
@@ -15,6 +16,7 @@ from .uploads import (
 
 __all__ = [
     "Decision", "audit", "audit_downloaded", "audit_report_viewed", "files_expire", "message_post",
+    "publications_stalled",
     "review_notice_send", "review_notices_pending", "scans_stalled", "upload_add_version", "upload_create",
     "upload_decide", "upload_publish", "upload_vet", "version_scan", "version_scan_failed",
 ]

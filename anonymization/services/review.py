@@ -1,5 +1,5 @@
 """The team's decisions and the private thread about an upload."""
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,17 +30,20 @@ def _lock_upload(upload_id: int) -> Upload:
 
 @transaction.atomic
 def upload_decide(*, actor: User, upload_id: int, decision: str, reason: str = "",
-                  ip: str | None = None) -> Upload:
+                  version_id: int | None = None, ip: str | None = None) -> Upload:
     """Approve and publish, ask for changes, or reject a file waiting for review. Locks the upload.
 
     Asking for changes and rejecting need a reason, which the uploader reads; approving
-    needs a completed scan and someone other than the uploader.
+    needs a completed scan and someone other than the uploader. `version_id` is the
+    version the decider looked at (the page sends it): a newer one needs a new look.
     """
     reason = (reason or "").strip()
     if decision not in Decision.ALL:
         raise ValidationError({"decision": _("Choose approve, request changes or reject.")})
     upload = _lock_upload(upload_id)
     check_can_decide(actor, upload, approve=decision == Decision.APPROVE)
+    if version_id is not None and version_id != upload.current_version_id:
+        raise PermissionDenied(_("A new version arrived while you were reading; please review it before deciding."))
     if len(reason) > MAX_REASON:
         raise ValidationError({"reason": _("Please keep the reason under %(limit)d characters.")
                                % {"limit": MAX_REASON}})
@@ -75,10 +78,11 @@ def message_post(*, actor: User, upload_id: int, raw: str, ip: str | None = None
     message = ReviewMessage.objects.create(upload=upload, author=actor, raw=raw, html=html)
     audit(Action.MESSAGE, actor=actor, upload=upload, ip=ip)
     if actor.pk == upload.uploader_id:
+        # The people already in the conversation, or the whole team when nobody answered yet.
         involved = set(
             ReviewMessage.objects.filter(upload=upload).exclude(author=actor).values_list("author_id", flat=True)
         ) | ({upload.decided_by_id} if upload.decided_by_id else set())
-        recipients = [user for user in team_members() if not involved or user.pk in involved]
+        recipients = list(User.objects.filter(pk__in=involved, is_active=True)) if involved else team_members()
     else:
         recipients = [upload.uploader]
     for recipient in recipients:

@@ -283,6 +283,15 @@ def files_expire(*, now=None) -> int:
     return deleted
 
 
+def publications_stalled(*, older_than_seconds: int = 900) -> list[int]:
+    """Approved uploads still without their public copy long after the decision."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    return list(
+        Upload.objects.filter(state=Upload.State.APPROVED, decided_at__lte=cutoff)
+        .order_by("decided_at").values_list("pk", flat=True)[:500]
+    )
+
+
 def scans_stalled(*, older_than_seconds: int = 900) -> list[int]:
     """Versions whose scan started (or was queued) long ago and never finished: a lost task."""
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)

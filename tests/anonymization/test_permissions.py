@@ -369,7 +369,7 @@ def test_decide_only_by_the_team(client, user_for, in_review, pending_request, s
     before = snapshot()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("anonymization:upload-decide", args=[in_review.pk]),
-                               {"decision": decision, "reason": REASON})
+                               {"decision": decision, "reason": REASON, "version": in_review.current_version_id})
     if outcome == NOT_FOUND:
         _assert_not_found(response, before, snapshot, FILE_NAME)
         return
@@ -397,14 +397,14 @@ def test_nobody_approves_their_own_upload(client, people, user_for, pending_requ
     before = snapshot()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("anonymization:upload-decide", args=[upload.pk]),
-                               {"decision": Decision.APPROVE, "reason": ""})
+                               {"decision": Decision.APPROVE, "reason": "", "version": upload.current_version_id})
     _assert_refused(response, before, snapshot)
     # A colleague can.
     client.logout()
     user_for("anonymizer")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("anonymization:upload-decide", args=[upload.pk]),
-                               {"decision": Decision.APPROVE, "reason": ""})
+                               {"decision": Decision.APPROVE, "reason": "", "version": upload.current_version_id})
     assert response.status_code == 302
     upload.refresh_from_db()
     assert upload.state == Upload.State.PUBLISHED and upload.decided_by_id == people["anonymizer"].pk
@@ -416,7 +416,7 @@ def test_moderator_may_send_back_or_reject_their_own_upload(client, people, user
     upload = scanned(pending_request, actor=people["moderator"])
     user_for("moderator")
     response = client.post(reverse("anonymization:upload-decide", args=[upload.pk]),
-                           {"decision": decision, "reason": REASON})
+                           {"decision": decision, "reason": REASON, "version": upload.current_version_id})
     assert response.status_code == 302
     upload.refresh_from_db()
     assert upload.state == DECIDED_STATE[decision]
@@ -427,7 +427,7 @@ def test_decide_refused_when_not_waiting_for_review(client, user_for, sent_back,
     user_for(role)
     before = snapshot()
     response = client.post(reverse("anonymization:upload-decide", args=[sent_back.pk]),
-                           {"decision": Decision.REJECT, "reason": REASON})
+                           {"decision": Decision.REJECT, "reason": REASON, "version": sent_back.current_version_id})
     _assert_refused(response, before, snapshot)
 
 
@@ -523,7 +523,7 @@ def rejected(in_review, anonymizer):
 
 def _refused_post(client, action, upload):
     if action == "decide":
-        data = {"decision": Decision.APPROVE, "reason": ""}
+        data = {"decision": Decision.APPROVE, "reason": "", "version": upload.current_version_id}
     elif action == "message":
         data = {"raw": MESSAGE}
     else:

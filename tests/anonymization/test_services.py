@@ -298,3 +298,69 @@ def test_a_waiting_request_leaves_the_channel_only_by_clearance(moderator, pendi
     request_services.request_clear(actor=moderator, data_request_id=pending_request.pk)
     pending_request.refresh_from_db()
     assert pending_request.cleared_at is not None and pending_request.topic.category == public_category
+
+
+def test_a_decision_is_about_the_version_the_reviewer_saw(held, requester, anonymizer, pending_request,
+                                                          django_capture_on_commit_callbacks):
+    upload = held(pending_request, "weekly.csv", files.clean_aggregated_csv())
+    seen = upload.current_version_id
+    with django_capture_on_commit_callbacks(execute=True):
+        services.upload_add_version(actor=requester, upload_id=upload.pk,
+                                    file=files.uploaded("other.csv", files.identifying_columns_csv()))
+    with pytest.raises(PermissionDenied, match="A new version arrived"):
+        services.upload_decide(actor=anonymizer, upload_id=upload.pk, decision="approve", version_id=seen)
+    upload.refresh_from_db()
+    assert upload.state == Upload.State.REVIEW and upload.published_version is None
+
+
+def test_published_palette_image_keeps_its_colours(held, decide, anonymizer, public_request):
+    from PIL import Image
+
+    palette = Image.new("P", (4, 4))
+    palette.putpalette([255, 0, 0] + [0, 0, 0] * 255)
+    out = io.BytesIO()
+    palette.save(out, format="PNG")
+    upload = decide(anonymizer, held(public_request, "red.png", out.getvalue()), "approve")
+    with Image.open(io.BytesIO(_published_bytes(upload))) as image:
+        assert image.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
+
+
+def test_published_office_file_loses_comment_authors_and_custom_properties(held, decide, anonymizer, public_request):
+    source = io.BytesIO(files.clean_xlsx())
+    out = io.BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(out, "w") as copy:
+        for member in original.infolist():
+            copy.writestr(member, original.read(member))
+        copy.writestr("xl/comments1.xml", '<comments><authors><author>Jane Testpatient</author></authors></comments>')
+        copy.writestr("docProps/custom.xml", (
+            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+            '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="Ward">'
+            '<vt:lpwstr>Jane Testpatient</vt:lpwstr></property></Properties>'))
+    upload = held(public_request, "counts.xlsx", out.getvalue())
+    details = {finding["detail"] for finding in upload.current_version.findings}
+    assert {"comments and their authors", "custom properties"} <= details
+    published = zipfile.ZipFile(io.BytesIO(_published_bytes(decide(anonymizer, upload, "approve"))))
+    for name in published.namelist():
+        assert b"Testpatient" not in published.read(name), name
+
+
+def test_a_csv_without_header_row_keeps_values_out_of_the_report(held, public_request):
+    content = b"jane.testpatient@example.org,+44 20 7946 0000\njohn.fakeperson@example.org,+1 555 010 0000\n"
+    upload = held(public_request, "noheader.csv", content)
+    report = str(upload.current_version.report)
+    assert "testpatient" not in report and "7946" not in report
+    assert upload.current_version.finding_count > 0
+
+
+def test_a_line_longer_than_the_bound_ends_the_scan_as_unreadable(held, public_request):
+    upload = held(public_request, "long.csv", b"a,b\n" + b"x" * (2 * 1024 * 1024) + b"\n")
+    assert "unreadable" in {finding["code"] for finding in upload.current_version.findings}
+
+
+def test_stalled_publications_are_found(held, anonymizer, public_request):
+    upload = held(public_request, "weekly.csv", files.clean_aggregated_csv())
+    services.upload_decide(actor=anonymizer, upload_id=upload.pk, decision="approve")  # publish task not run
+    assert services.publications_stalled(older_than_seconds=900) == []
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=20)):
+        assert services.publications_stalled(older_than_seconds=900) == [upload.pk]
