@@ -120,7 +120,7 @@ def upload_add_version(*, actor: User, upload_id: int, file, ip: str | None = No
     inspection = upload_vet(actor=actor, file=file, ip=ip)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=actor.pk).first()
-        upload = Upload.objects.select_for_update().select_related("current_version").get(pk=upload_id)
+        upload = Upload.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=upload_id)
         check_can_add_version(actor, upload)
         _check_quota(actor, file.size)
         previous = upload.current_version
