@@ -7,20 +7,13 @@
 - `upload_approved(*, actor, upload) -> None`: called inside the approving transaction,
   e.g. to make a private request public.
 """
-from functools import cache
-
 from django.conf import settings
-from django.utils.module_loading import import_module
 
-
-@cache
-def _modules(names: tuple) -> list:
-    return [import_module(name) for name in names]
+from forum.extensions import hooks_named
 
 
 def _hooks(name: str) -> list:
-    modules = _modules(tuple(settings.ANONYMIZATION_EXTENSIONS))
-    return [getattr(module, name) for module in modules if hasattr(module, name)]
+    return hooks_named(settings.ANONYMIZATION_EXTENSIONS, name)
 
 
 def upload_subjects(*, topic_ids) -> dict:

@@ -59,10 +59,6 @@ class Upload(models.Model):
 
         return reverse("anonymization:upload-detail", args=[self.pk])
 
-    @property
-    def is_waiting(self) -> bool:
-        return self.state in (self.State.SCANNING, self.State.REVIEW)
-
 
 class UploadVersion(models.Model):
     """One file as uploaded, kept in quarantine under a random name, with its scan report."""
@@ -87,7 +83,7 @@ class UploadVersion(models.Model):
     scan_attempts = models.PositiveIntegerField(default=0)
     scan_started_at = models.DateTimeField(null=True, blank=True)
     scanned_at = models.DateTimeField(null=True, blank=True)
-    # {"findings": [{"code", "detail", "count", "cells"}], "notes": [...]}: never cell values.
+    # {"findings": [{"code", "subject", "detail", "count", "cells"}]}: places, never cell values.
     report = models.JSONField(default=dict, blank=True)
     finding_count = models.PositiveIntegerField(default=0)
     superseded_at = models.DateTimeField(null=True, blank=True)
@@ -107,10 +103,6 @@ class UploadVersion(models.Model):
     @property
     def findings(self) -> list:
         return self.report.get("findings", []) if isinstance(self.report, dict) else []
-
-    @property
-    def notes(self) -> list:
-        return self.report.get("notes", []) if isinstance(self.report, dict) else []
 
 
 class ReviewMessage(models.Model):

@@ -78,7 +78,6 @@ def _post_or_page(request, pk, form_class, form_key, action):
             messages.error(request, str(error) or _("You cannot do this."))
         else:
             return redirect(upload.get_absolute_url())
-    upload = selectors.upload_get(user=request.user, upload_id=pk)
     services.audit_report_viewed(actor=request.user, upload=upload, ip=client_ip(request))
     response = render(request, "anonymization/upload_detail.html",
                       _detail_context(request, upload, **{form_key: form}))

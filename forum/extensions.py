@@ -24,8 +24,14 @@ def _modules(names: tuple) -> list:
     return [import_module(name) for name in names]
 
 
+def hooks_named(module_names, name: str) -> list:
+    """The functions called `name` in the modules `module_names` (imported once); other apps'
+    hook points (e.g. anonymization/extensions.py) load theirs with this too."""
+    return [getattr(module, name) for module in _modules(tuple(module_names)) if hasattr(module, name)]
+
+
 def _hooks(name: str) -> list:
-    return [getattr(module, name) for module in _modules(tuple(settings.FORUM_EXTENSIONS)) if hasattr(module, name)]
+    return hooks_named(settings.FORUM_EXTENSIONS, name)
 
 
 def topic_panels(*, request, topic) -> list[str]:
