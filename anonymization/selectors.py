@@ -1,5 +1,6 @@
 """Reads the anonymization pages need, with their related rows loaded up front."""
 from django.core import signing
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -7,6 +8,7 @@ from . import extensions
 from .models import AuditRecord, ReviewMessage, Upload, UploadVersion
 from .permissions import can_download_published, can_see_upload, uploads_visible_to
 from .scanning import describe
+from .storage import published_storage
 
 DOWNLOAD_SALT = "anonymization.download"
 QUEUE_LIMIT = 200
@@ -108,3 +110,25 @@ def version_for_token(*, user, token: str, max_age: int) -> UploadVersion:
     if not uploads_visible_to(user, Upload.objects.filter(pk=version.upload_id)).exists():
         raise Http404
     return version
+
+
+def upload_kinds_for_post(*, post_id: int) -> list[str]:
+    """The kinds ("png", "csv", …) of the files attached to a post that are not rejected."""
+    return sorted(set(
+        Upload.objects.filter(post_id=post_id).exclude(state=Upload.State.REJECTED)
+        .exclude(current_version__isnull=True).values_list("current_version__kind", flat=True)
+    ))
+
+
+def published_files(*, topic_id: int) -> list[Upload]:
+    """A topic's published files whose post (if any) is not deleted, oldest first, for export bundles."""
+    return list(
+        Upload.objects.filter(topic_id=topic_id, state=Upload.State.PUBLISHED)
+        .filter(Q(post__isnull=True) | Q(post__deleted_at__isnull=True))
+        .select_related("published_version").order_by("created_at", "pk")
+    )
+
+
+def published_open(*, upload: Upload):
+    """The published copy of `upload`, opened for reading in binary."""
+    return published_storage().open(upload.published_name, "rb")

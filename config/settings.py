@@ -308,6 +308,8 @@ ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=3
 FORUM_EXTENSIONS = ["requests_board.forum_hooks"]
 # Apps that own what uploads are attached to (anonymization/extensions.py).
 ANONYMIZATION_EXTENSIONS = ["requests_board.anonymization_hooks"]
+# Apps told when a license check holds or releases one of their items (licensing/extensions.py).
+LICENSING_EXTENSIONS = ["requests_board.licensing_hooks"]
 
 # --- Requests board ---------------------------------------------------------------------
 REQUESTS_ANONYMIZATION_CATEGORY = env.str("REQUESTS_ANONYMIZATION_CATEGORY", default="anonymization")
@@ -335,6 +337,18 @@ ANONYMIZATION_AUTO_PUBLISH_CLEAN = env.bool("ANONYMIZATION_AUTO_PUBLISH_CLEAN", 
 ANONYMIZATION_RETENTION_DAYS = env.int("ANONYMIZATION_RETENTION_DAYS", default=30)
 ANONYMIZATION_DOWNLOAD_LINK_SECONDS = env.int("ANONYMIZATION_DOWNLOAD_LINK_SECONDS", default=600)
 
+# --- Licensing policy (licensing/policy.py) ---------------------------------------------
+# SPDX identifiers allowed per kind of item, the first being the default the forms preselect.
+LICENSING_DATA_LICENSES = env.list("LICENSING_DATA_LICENSES", default=["CC-BY-SA-4.0", "CC-BY-4.0", "CC0-1.0"])
+LICENSING_RESULT_LICENSES = env.list("LICENSING_RESULT_LICENSES", default=["BSD-3-Clause", "BSD-2-Clause"])
+# "osi" allows every license the Open Source Initiative approved (the SPDX list's flag);
+# a list allows only those identifiers.
+LICENSING_CODE_LICENSES = env.list("LICENSING_CODE_LICENSES", default=["osi"])
+LICENSING_CODE_DEFAULT = env.str("LICENSING_CODE_DEFAULT", default="MIT")
+# Bundles of more public files than this are built by a worker while the person waits.
+LICENSING_EXPORT_INLINE_BYTES = env.int("LICENSING_EXPORT_INLINE_MB", default=5) * 1024 * 1024
+LICENSING_EXPORT_MAX_BYTES = env.int("LICENSING_EXPORT_MAX_MB", default=2048) * 1024 * 1024
+
 # Scans are slow and bounded in time; they have their own queue so email never waits behind them.
 CELERY_TASK_ROUTES = {"anonymization.tasks.scan_upload": {"queue": "scans"}}
 CELERY_TASK_ANNOTATIONS = {"anonymization.tasks.scan_upload": {
@@ -348,4 +362,6 @@ CELERY_BEAT_SCHEDULE = {
     "republish-stalled-uploads": {"task": "anonymization.tasks.republish_stalled", "schedule": 600.0},
     "send-pending-review-notices": {"task": "anonymization.tasks.send_pending_review_notices", "schedule": 600.0},
     "delete-expired-uploads": {"task": "anonymization.tasks.delete_expired_files", "schedule": 24 * 3600.0},
+    "recheck-licenses": {"task": "licensing.tasks.check_pending_licenses", "schedule": 600.0},
+    "build-stalled-exports": {"task": "requests_board.tasks.build_stalled_exports", "schedule": 600.0},
 }

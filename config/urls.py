@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("anonymization.urls")),
+    path("", include("licensing.urls")),
     path("", include("requests_board.urls")),
     path("", include("forum.urls")),
 ]

@@ -8,7 +8,13 @@
 - `profile_figures(*, user, profile_user) -> list[tuple[str, int]]`: labelled
   counts added to a profile's activity;
 - `topic_move_refusal(*, topic, destination) -> str | None`: a reason to refuse a
-  moderator's move (e.g. patient data may leave a private channel only through review).
+  moderator's move (e.g. patient data may leave a private channel only through review);
+- `withheld_posts(*, request, topic, posts) -> set[int]`: ids of posts whose body this
+  viewer may not read (e.g. a result held for its license); their marks say why;
+- `topic_head(*, request, topic) -> str`: safe HTML for the page's <head> (e.g. JSON-LD);
+- `topic_licenses(*, topic_ids) -> dict[int, list[tuple[str, list[str]]]]`: the SPDX
+  expressions that apply to each topic's content, each with the absolute addresses of
+  its licenses' pages, for feeds.
 
 Each hook must run a fixed number of queries whatever the page holds.
 """
@@ -45,8 +51,28 @@ def mark_posts(*, request, topic, posts) -> None:
     for hook in _hooks("post_marks"):
         for post_id, html in hook(request=request, topic=topic, posts=posts).items():
             marks.setdefault(post_id, []).append(html)
+    withheld = set()
+    for hook in _hooks("withheld_posts"):
+        withheld |= hook(request=request, topic=topic, posts=posts)
     for post in posts:
         post.marks = mark_safe("".join(marks.get(post.pk, ())))
+        if post.pk in withheld:
+            post.content_hidden = True
+            post.can_like = post.can_edit = False
+
+
+def topic_heads(*, request, topic) -> list[str]:
+    """HTML other apps add to a topic page's <head>."""
+    return [mark_safe(html) for hook in _hooks("topic_head") if (html := hook(request=request, topic=topic))]
+
+
+def topic_licenses(*, topic_ids) -> dict[int, list[tuple[str, list[str]]]]:
+    """(SPDX expression, addresses of its licenses' pages) that apply to each topic's content, by topic id."""
+    licenses: dict[int, list] = {}
+    for hook in _hooks("topic_licenses"):
+        for topic_id, pairs in hook(topic_ids=list(topic_ids)).items():
+            licenses.setdefault(topic_id, []).extend(pairs)
+    return licenses
 
 
 def profile_figures(*, user, profile_user) -> list[tuple[str, int]]:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
-from . import selectors
+from . import extensions, selectors
 from .models import Post
 from .pagecache import cache_anonymous_page
 
@@ -26,15 +26,36 @@ def _public_topics(**filters) -> list:
         post.topic_id: post
         for post in Post.objects.filter(topic__in=[t.pk for t in topics], number=1).only("topic_id", "html")
     }
+    licenses = extensions.topic_licenses(topic_ids=[topic.pk for topic in topics])
     for topic in topics:
         topic.first_post = first_posts.get(topic.pk)
+        topic.licenses = licenses.get(topic.pk, [])
     return topics
+
+
+class LicensedAtomFeed(Atom1Feed):
+    """Atom with a `<link rel="license">` (RFC 4946) per license that applies to an entry."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for url in item.get("license_urls", ()):
+            handler.addQuickElement("link", "", {"rel": "license", "href": url})
 
 
 class TopicFeed(Feed):
     """What every topic feed shares: an item is a topic, described by its first post's stored HTML."""
 
-    feed_type = Atom1Feed
+    feed_type = LicensedAtomFeed
+
+    def item_copyright(self, topic):
+        if topic.licenses:
+            return _("Licensed %(licenses)s") % {"licenses": "; ".join(expr for expr, _urls in topic.licenses)}
+        return None
+
+    def item_extra_kwargs(self, topic):
+        if not issubclass(self.feed_type, LicensedAtomFeed):
+            return {}
+        return {"license_urls": list(dict.fromkeys(url for _expr, urls in topic.licenses for url in urls))}
 
     def item_title(self, topic):
         return topic.title

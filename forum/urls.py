@@ -44,5 +44,4 @@ urlpatterns = [
     path("terms/", views.static_page, {"template_name": "forum/pages/terms.html"}, name="terms"),
     path("guidelines/", views.static_page, {"template_name": "forum/pages/guidelines.html"}, name="guidelines"),
     path("faq/", views.static_page, {"template_name": "forum/pages/faq.html"}, name="faq"),
-    path("licenses/", views.static_page, {"template_name": "forum/pages/licenses.html"}, name="licenses"),
 ]

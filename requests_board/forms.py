@@ -4,21 +4,25 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from licensing import policy
+
 from . import services
 from .models import DataRequest
 
 MARKDOWN_HELP = _("You can format with Markdown: **bold**, *italic*, lists with -, links as [text](https://…).")
 
-# Licenses a result is offered by default, by what the result is (the licensing policy:
-# BSD for numbers and pictures, CC BY-SA 4.0 for data, an open license for code).
-DEFAULT_LICENSES = {
-    DataRequest.ResultType.ANSWER: "BSD-3-Clause",
-    DataRequest.ResultType.FIGURE: "BSD-3-Clause",
-    DataRequest.ResultType.DATASET: "CC-BY-SA-4.0",
-    DataRequest.ResultType.SOFTWARE: "BSD-3-Clause",
-    DataRequest.ResultType.MODEL: "BSD-3-Clause",
-}
-COMMON_LICENSES = ("BSD-3-Clause", "CC-BY-SA-4.0", "CC-BY-4.0", "CC0-1.0", "MIT", "Apache-2.0", "GPL-3.0-or-later")
+
+
+def license_field(kind: str, *, label, current: str = "") -> forms.ChoiceField:
+    """A choice of the licenses the policy allows for `kind`, the default preselected, with the
+    policy's one-line explanation; an item's current license stays offered even if no longer allowed."""
+    choices = policy.choices(kind)
+    if current and current not in dict(choices):
+        choices.append((current, _("%(license)s (not allowed: choose another)") % {"license": current}))
+    return forms.ChoiceField(label=label, choices=choices, initial=current or policy.default_license(kind),
+                             required=False, help_text=policy.explanation(kind), error_messages={
+                                 "invalid_choice": _("“%(value)s” is not one of the licenses allowed here. "
+                                                     "Choose one from the list.")})
 
 
 def errors_onto_form(form, error: ValidationError) -> None:
@@ -106,6 +110,9 @@ class RequestForm(ServiceForm):
         self.actor = actor
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = categories
+        current = (self.initial or {}).get("data_license", "")
+        self.fields["data_license"] = license_field(
+            policy.Kind.DATA, label=_("Under which license may others reuse the data?"), current=current)
         if published:
             # The topic area of a published request is changed by moderators, who move topics.
             del self.fields["category"]
@@ -180,13 +187,29 @@ class ResultForm(ServiceForm):
         help_text=_("Required: where others find the code and data to reproduce it, e.g. a GitHub repository "
                     "or a Zenodo record."),
     )
-    license = forms.CharField(
-        label=_("License (SPDX identifier)"), required=False, max_length=100,
-        widget=forms.TextInput(attrs={"list": "license-suggestions"}),
-        help_text=_("BSD-3-Clause suits numbers and figures, CC-BY-SA-4.0 data, an open license such as MIT or "
-                    "Apache-2.0 code."),
-    )
     attachment = forms.FileField(label=_("Attach a file (optional)"), required=False, help_text=ATTACHMENT_HELP)
+
+    def __init__(self, *args, result_kind: str, current: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_license_fields(self, result_kind, current or {})
+
+
+def add_license_fields(form, result_kind: str, current: dict) -> None:
+    form.fields["license"] = license_field(
+        result_kind, current=current.get("license", ""),
+        label=_("License of the result's data") if result_kind == policy.Kind.DATA
+        else _("License of the results (numbers, tables, figures)"))
+    form.fields["repository_license"] = license_field(
+        policy.Kind.CODE, current=current.get("repository_license", ""),
+        label=_("License of the code in the repository, as its LICENSE file declares it"))
+
+
+class ResultLicenseForm(ServiceForm):
+    """Fix a result's licenses (e.g. after a hold)."""
+
+    def __init__(self, *args, result_kind: str, current: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_license_fields(self, result_kind, current)
 
 
 class ReasonForm(ServiceForm):

@@ -4,10 +4,21 @@ A request's topic page shows the request panel (details, state, claims, the
 accepted result, actions, history); its posts carry "Progress update" and
 "Result" marks; a profile counts delivered and accepted results.
 """
+import json
+
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from anonymization import selectors as anonymization_selectors
+from licensing import bundles
+from licensing import selectors as licensing_selectors
+from licensing.models import LicensedItem
+from licensing.permissions import can_see_held
+from licensing.registry import parse as parse_license
 
 from . import selectors
 from .models import DataRequest
@@ -17,6 +28,8 @@ from .permissions import (
     can_claim,
     can_clear_anonymization,
     can_edit_request,
+    can_edit_result_license,
+    can_export_request,
     can_moderate_request,
     can_release_claim,
     is_requester,
@@ -39,6 +52,35 @@ def _files_for(request, topic):
     if topic.pk not in cache:
         cache[topic.pk] = anonymization_selectors.uploads_for_topic(user=request.user, topic_id=topic.pk)
     return cache[topic.pk]
+
+
+def _results_for(request, topic, data_request) -> list:
+    """Every result of the topic's request (a handful), looked up once per HTTP request."""
+    cache = request.__dict__.setdefault("_results_for_topic", {})
+    if topic.pk not in cache:
+        cache[topic.pk] = selectors.result_list(data_request=data_request)
+    return cache[topic.pk]
+
+
+def _license_items(request, topic) -> dict:
+    """The topic's licensed items by (type, object id), looked up once per HTTP request."""
+    cache = request.__dict__.setdefault("_license_items_for_topic", {})
+    if topic.pk not in cache:
+        cache[topic.pk] = {(item.item_type, item.object_id): item
+                           for item in licensing_selectors.items_for_topic(topic_id=topic.pk)}
+    return cache[topic.pk]
+
+
+def _dataset_attribution(data_request, topic) -> str:
+    return bundles.attribution(
+        title=topic.title, author=data_request.author.name, site=settings.SITE_NAME,
+        date=(data_request.published_at or data_request.created_at).date(), expression=data_request.data_license)
+
+
+def _result_attribution(result, topic) -> str:
+    return bundles.attribution(
+        title=_("Result for “%(title)s”") % {"title": topic.title}, author=result.author.name,
+        site=settings.SITE_NAME, date=result.created_at.date(), expression=result.license)
 
 
 def topic_panel(*, request, topic) -> str:
@@ -73,7 +115,25 @@ def topic_panel(*, request, topic) -> str:
         "can_attach": can_attach_file(user, data_request),
         "files": _files_for(request, topic),
     }
+    item = _license_items(request, topic).get((LicensedItem.ItemType.DATASET, data_request.pk))
+    context["dataset_item"] = item
+    context["data_withheld"] = item is not None and not can_see_held(user, item)
+    context["data_attribution"] = _dataset_attribution(data_request, topic)
+    context["can_export"] = can_export_request(user, data_request) and not (
+        data_request.accepted_result_id and _result_held(request, topic, data_request.accepted_result_id))
+    accepted = data_request.accepted_result
+    context["accepted_withheld"] = bool(accepted) and _result_withheld(request, topic, accepted.pk)
     return render_to_string("requests_board/_panel.html", context, request=request)
+
+
+def _result_held(request, topic, result_id) -> bool:
+    item = _license_items(request, topic).get((LicensedItem.ItemType.RESULT, result_id))
+    return item is not None and item.is_held
+
+
+def _result_withheld(request, topic, result_id) -> bool:
+    item = _license_items(request, topic).get((LicensedItem.ItemType.RESULT, result_id))
+    return item is not None and not can_see_held(request.user, item)
 
 
 def post_marks(*, request, topic, posts) -> dict:
@@ -81,7 +141,8 @@ def post_marks(*, request, topic, posts) -> dict:
     if data_request is None or not posts:
         return {}
     data_request.topic = topic
-    results, updates = selectors.post_kinds(data_request=data_request, post_ids=[post.pk for post in posts])
+    results = {result.post_id: result for result in _results_for(request, topic, data_request)}
+    updates = selectors.update_post_ids(data_request=data_request, post_ids=[post.pk for post in posts])
     may_accept = data_request.state == State.DELIVERED and can_accept_result(request.user, data_request)
     files = _files_for(request, topic)
     files_by_post: dict[int, list] = {}
@@ -94,8 +155,14 @@ def post_marks(*, request, topic, posts) -> dict:
             continue
         html = ""
         if post.pk in results:
+            result = results[post.pk]
+            item = _license_items(request, topic).get((LicensedItem.ItemType.RESULT, result.pk))
+            withheld = item is not None and not can_see_held(request.user, item)
             html = render_to_string("requests_board/_result_mark.html", {
-                "result": results[post.pk], "may_accept": may_accept,
+                "result": result, "item": item, "withheld": withheld,
+                "may_accept": may_accept and not (item is not None and item.is_held),
+                "attribution": _result_attribution(result, topic),
+                "can_edit_license": can_edit_result_license(request.user, result, data_request),
             }, request=request)
         elif post.pk in updates:
             html = render_to_string("requests_board/_update_mark.html", {}, request=request)
@@ -123,3 +190,90 @@ def topic_move_refusal(*, topic, destination) -> str | None:
         return _("This request waits for the anonymization team: clear it from its panel (or approve one of its "
                  "files) instead of moving it.")
     return None
+
+
+def withheld_posts(*, request, topic, posts) -> set:
+    """Results held for their license are read only by their authors and moderators."""
+    data_request = _request_for(request, topic)
+    if data_request is None:
+        return set()
+    return {
+        item.post_id for item in _license_items(request, topic).values()
+        if item.post_id and item.item_type == LicensedItem.ItemType.RESULT and not can_see_held(request.user, item)
+    }
+
+
+def _license_url(expression: str) -> str | list[str]:
+    ids = parse_license(expression).ids
+    urls = [f"https://spdx.org/licenses/{key}.html" for key in ids]
+    return urls[0] if len(urls) == 1 else urls
+
+
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def topic_head(*, request, topic) -> str:
+    """schema.org JSON-LD for a request's page: a Dataset for its data, a CreativeWork per visible result."""
+    data_request = _request_for(request, topic)
+    if data_request is None:
+        return ""
+    site = settings.SITE_URL.rstrip("/")
+    page_url = site + topic.get_absolute_url()
+    items = _license_items(request, topic)
+    graph = []
+    dataset_item = items.get((LicensedItem.ItemType.DATASET, data_request.pk))
+    if dataset_item is None or can_see_held(request.user, dataset_item):
+        files = _files_for(request, topic)["published"]
+        distribution = [{"@type": "DataDownload", "name": upload.published_version.original_name,
+                         "contentUrl": site + reverse("anonymization:published-download",
+                                                      args=[upload.pk, upload.published_version.original_name])}
+                        for upload in files if upload.post_id is None]
+        distribution += [{"@type": "DataDownload", "contentUrl": url} for url in data_request.data_links]
+        graph.append({
+            "@type": "Dataset", "@id": page_url + "#data", "name": topic.title, "url": page_url,
+            "description": " ".join(strip_tags(data_request.question).split())[:500] or topic.title,
+            "license": _license_url(data_request.data_license),
+            "creator": {"@type": "Person", "name": data_request.author.name},
+            "datePublished": (data_request.published_at or data_request.created_at).date().isoformat(),
+            "keywords": [tag.name for tag in topic.tags.all()],
+            "isAccessibleForFree": True,
+            "distribution": distribution,
+            "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": site},
+        })
+    for result in _results_for(request, topic, data_request):
+        item = items.get((LicensedItem.ItemType.RESULT, result.pk))
+        if result.post.deleted_at is not None or (item is not None and item.is_held):
+            continue
+        graph.append({
+            "@type": "CreativeWork", "@id": site + result.post.get_absolute_url(),
+            "name": _("Result for “%(title)s”") % {"title": topic.title},
+            "url": site + result.post.get_absolute_url(),
+            "author": {"@type": "Person", "name": result.author.name},
+            "dateCreated": result.created_at.date().isoformat(),
+            "license": _license_url(result.license),
+            "isBasedOn": page_url + "#data",
+            "sameAs": result.repository_url,
+        })
+    if not graph:
+        return ""
+    data = json.dumps({"@context": "https://schema.org", "@graph": graph}, ensure_ascii=False)
+    return mark_safe(f'<script type="application/ld+json">{data.translate(_JSON_ESCAPES)}</script>')
+
+
+def topic_licenses(*, topic_ids) -> dict:
+    """For feeds: the data license of each request topic, and the license of its accepted result."""
+    site = settings.SITE_URL.rstrip("/")
+    rows = selectors.request_licenses(topic_ids=topic_ids)
+    held = licensing_selectors.held_keys(
+        dataset_ids=[row["pk"] for row in rows], result_ids=[row["accepted_result_id"] for row in rows])
+    licenses: dict[int, list] = {}
+    for row in rows:
+        expressions = []
+        if ("dataset", row["pk"]) not in held:
+            expressions.append(row["data_license"])
+        if row["accepted_result_id"] and ("result", row["accepted_result_id"]) not in held:
+            expressions.append(row["accepted_result__license"])
+        for expression in expressions:
+            pages = [site + reverse("licensing:license-detail", args=[key]) for key in parse_license(expression).ids]
+            licenses.setdefault(row["topic_id"], []).append((expression, pages))
+    return licenses

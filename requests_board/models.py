@@ -29,6 +29,13 @@ KNOWN_HOSTS = {
 }
 
 
+def default_data_license() -> str:
+    """The license a new request's data gets unless its author chooses another (the policy's default)."""
+    from licensing.policy import Kind, default_license
+
+    return default_license(Kind.DATA)
+
+
 def link_host(url: str) -> str:
     """The host of `url` without "www.", e.g. "zenodo.org"."""
     host = (urlsplit(url).hostname or "").lower()
@@ -93,6 +100,7 @@ class DataRequest(models.Model):
     modality = models.CharField(_("kind of data"), max_length=12, choices=Modality.choices, blank=True)
     data_size = models.CharField(_("approximate size"), max_length=8, choices=DataSize.choices, blank=True)
     data_links = models.JSONField(_("links to the data"), default=list, blank=True)
+    data_license = models.CharField(_("license of the data (SPDX)"), max_length=100, default=default_data_license)
     result_description = models.TextField(_("result wanted"), blank=True)
     result_type = models.CharField(_("form of the result"), max_length=10, choices=ResultType.choices, blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
@@ -216,6 +224,10 @@ class Result(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="results")
     repository_url = models.URLField(_("repository or archive"), max_length=500)
     license = models.CharField(_("license (SPDX)"), max_length=100)
+    repository_license = models.CharField(
+        _("code license of the repository (SPDX)"), max_length=100, blank=True,
+        help_text=_("As declared by the result's author; empty for results delivered before it was asked."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
 
@@ -258,6 +270,7 @@ class RequestEvent(models.Model):
         REMINDED = "reminded", _("was reminded to post an update")
         UPDATED = "updated", _("posted a progress update")
         DELIVERED = "delivered", _("delivered a result")
+        RELICENSED = "relicensed", _("changed a license")
         ACCEPTED = "accepted", _("accepted a result")
         WITHDRAWN = "withdrawn", _("withdrew the request")
         CLOSED = "closed", _("closed the request")
@@ -300,6 +313,8 @@ class Notice(models.Model):
         RESULT_DELIVERED = "result_delivered", _("A result was delivered")
         RESULT_ACCEPTED = "result_accepted", _("Your result was accepted")
         REQUEST_ENDED = "request_ended", _("A request you claimed ended")
+        LICENSE_HELD = "license_held", _("Held for its license")
+        LICENSE_RELEASED = "license_released", _("Released: the license is fixed")
 
     key = models.CharField(max_length=200, unique=True)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

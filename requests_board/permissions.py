@@ -182,3 +182,22 @@ def can_attach_file(user, data_request) -> bool:
 def check_can_attach_file(user, data_request) -> None:
     if not can_attach_file(user, data_request):
         raise PermissionDenied(_("Only the requester attaches data files to a live request."))
+
+
+def can_edit_result_license(user, result, data_request) -> bool:
+    """A result's author fixes its licenses until it is accepted (a license once relied on stays);
+    moderators at any time, to resolve a hold."""
+    if can_moderate_request(user, data_request):
+        return True
+    return (user.is_authenticated and result.author_id == user.pk and result.accepted_at is None
+            and data_request.state not in ("withdrawn", "closed"))
+
+
+def check_can_edit_result_license(user, result, data_request) -> None:
+    if not can_edit_result_license(user, result, data_request):
+        raise PermissionDenied(_("Only the result's author can change its license."))
+
+
+def can_export_request(user, data_request) -> bool:
+    """Whoever reads a solved request may download its bundle."""
+    return data_request.state == "accepted" and can_see_request(user, data_request)

@@ -16,6 +16,7 @@ from taggit.models import TaggedItem
 
 from forum.models import Category, Post, Topic
 from forum.permissions import categories_visible_to, topics_visible_to
+from licensing import selectors as licensing_selectors
 
 from .models import ACTIVE_STATES, Claim, DataRequest, ProgressUpdate, RequestEvent, Result
 from .permissions import can_see_request, public_requests, requests_visible_to
@@ -148,16 +149,11 @@ def event_list(*, data_request, limit: int = 100) -> list[RequestEvent]:
     return events[::-1]
 
 
-def post_kinds(*, data_request, post_ids) -> tuple[dict, set]:
-    """Results (by post id) and progress-update post ids among `post_ids`: two queries."""
-    results = {
-        result.post_id: result
-        for result in Result.objects.filter(data_request=data_request, post_id__in=post_ids)
-    }
-    updates = set(
+def update_post_ids(*, data_request, post_ids) -> set[int]:
+    """The progress-update post ids among `post_ids` (one query)."""
+    return set(
         ProgressUpdate.objects.filter(data_request=data_request, post_id__in=post_ids).values_list("post_id", flat=True)
     )
-    return results, updates
 
 
 def my_requests(*, user):
@@ -307,3 +303,30 @@ def result_get(*, user, pk: int) -> Result:
         raise Http404
     result.data_request = request_get(user=user, pk=result.data_request_id)
     return result
+
+
+def licensed_item(*, item_type: str, object_id: int):
+    """The licensing record of a dataset or result, or None before it is recorded."""
+    return licensing_selectors.item_map(item_type=item_type, object_ids=[object_id]).get(object_id)
+
+
+def export_get(*, user, pk: int):
+    """A bundle and its request, if `user` may read the request; 404 otherwise."""
+    bundle = licensing_selectors.bundle_get(bundle_id=pk)
+    if bundle is None:
+        raise Http404
+    data_request = DataRequest.objects.select_related("topic", "author").filter(topic_id=bundle.topic_id).first()
+    if data_request is None or not can_see_request(user, data_request):
+        raise Http404
+    return bundle, data_request
+
+
+def result_list(*, data_request) -> list[Result]:
+    """Every result of a request, with its post and author, oldest first."""
+    return list(Result.objects.filter(data_request=data_request).select_related("post", "author").order_by("pk"))
+
+
+def request_licenses(*, topic_ids) -> list[dict]:
+    """Data license and accepted result's license of the requests on these topics (one query)."""
+    return list(DataRequest.objects.filter(topic_id__in=list(topic_ids)).values(
+        "pk", "topic_id", "data_license", "accepted_result_id", "accepted_result__license"))

@@ -22,4 +22,8 @@ urlpatterns = [
     path("requests/<int:pk>/result/", views.request_result, name="request-result"),
     path("claims/<int:pk>/release/", views.claim_release, name="claim-release"),
     path("results/<int:pk>/accept/", views.result_accept, name="result-accept"),
+    path("results/<int:pk>/license/", views.result_license, name="result-license"),
+    path("requests/<int:pk>/export/", views.request_export, name="request-export"),
+    path("requests/exports/<int:pk>/", views.export_detail, name="export-detail"),
+    path("requests/exports/<int:pk>/download/", views.export_download, name="export-download"),
 ]

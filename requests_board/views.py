@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,14 +18,13 @@ from forum.ratelimit import client_ip, rate_limited
 
 from . import selectors, services
 from .forms import (
-    COMMON_LICENSES,
-    DEFAULT_LICENSES,
     AttachForm,
     BoardFilterForm,
     ClaimForm,
     ReasonForm,
     RequestForm,
     ResultForm,
+    ResultLicenseForm,
     UpdateForm,
 )
 from .models import DataRequest
@@ -34,6 +34,7 @@ from .permissions import (
     check_can_claim,
     check_can_close,
     check_can_edit_request,
+    check_can_edit_result_license,
     check_can_post_request,
     check_can_withdraw,
     check_is_active_claimant,
@@ -321,17 +322,61 @@ def request_update(request, pk):
 @rate_limited("post")
 def request_result(request, pk):
     data_request = _claimant_page(request, pk)
-    initial = {"license": DEFAULT_LICENSES.get(data_request.result_type, "BSD-3-Clause")}
-    form = ResultForm(request.POST or None, request.FILES or None, initial=initial)
+    form = ResultForm(request.POST or None, request.FILES or None,
+                      result_kind=services.result_kind(data_request))
     if request.method == "POST" and form.is_valid():
         result = form.run(services.result_deliver, actor=request.user, data_request_id=pk, ip=client_ip(request),
                           **form.cleaned_data)
         if result is not None:
             messages.success(request, _("Your result is delivered. The requester is told and can accept it."))
             return redirect(result.post.get_absolute_url())
-    return render(request, "requests_board/result_form.html", {
-        "form": form, "data_request": data_request, "common_licenses": COMMON_LICENSES,
+    return render(request, "requests_board/result_form.html", {"form": form, "data_request": data_request},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def result_license(request, pk):
+    """The result's author (or a moderator) changes its licenses, e.g. to lift a hold."""
+    result = selectors.result_get(user=request.user, pk=pk)
+    data_request = result.data_request
+    check_can_edit_result_license(request.user, result, data_request)
+    current = {"license": result.license, "repository_license": result.repository_license}
+    form = ResultLicenseForm(request.POST or None, result_kind=services.result_kind(data_request), current=current)
+    if request.method == "POST" and form.is_valid():
+        if form.run(services.result_license_edit, actor=request.user, result_id=pk, **form.cleaned_data):
+            messages.success(request, _("The licenses are saved. They are checked again in a moment."))
+            return redirect(result.post.get_absolute_url())
+    return render(request, "requests_board/result_license_form.html", {
+        "form": form, "data_request": data_request, "result": result,
+        "item": selectors.licensed_item(item_type="result", object_id=result.pk),
     }, status=400 if form.errors else 200)
+
+
+def request_export(request, pk):
+    """Ask for the bundle of a solved request: ready at once when small, else built by a worker."""
+    data_request = selectors.request_get(user=request.user, pk=pk)
+    try:
+        bundle = services.export_request(actor=request.user, data_request=data_request)
+    except (ValidationError, PermissionDenied) as error:
+        _refused(request, error)
+        return redirect(data_request.get_absolute_url())
+    return redirect("requests_board:export-detail", pk=bundle.pk)
+
+
+def export_detail(request, pk):
+    """How far a bundle is; the page refreshes itself until it is ready."""
+    bundle, data_request = selectors.export_get(user=request.user, pk=pk)
+    return render(request, "requests_board/export.html", {"bundle": bundle, "data_request": data_request})
+
+
+def export_download(request, pk):
+    bundle, data_request = selectors.export_get(user=request.user, pk=pk)
+    if bundle.state != bundle.State.READY:
+        return redirect("requests_board:export-detail", pk=bundle.pk)
+    response = FileResponse(services.export_open(bundle=bundle), as_attachment=True, filename=bundle.file_name,
+                            content_type="application/zip")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -163,6 +163,7 @@ def topic_detail(request, pk, slug):
         "can_pin_globally": can_pin_globally(user),
         "level_choices": NotificationLevel.choices,
         "panels": extensions.topic_panels(request=request, topic=topic),
+        "head_extras": extensions.topic_heads(request=request, topic=topic),
     }
     return render(request, "forum/topic_detail.html", context)
 

@@ -21,6 +21,16 @@ from .details import (
     clean_license,
     clean_repository_url,
 )
+from .exports import (
+    export_build,
+    export_open,
+    export_request,
+)
+from .licenses import (
+    result_kind,
+    result_license_edit,
+    result_license_problems,
+)
 from .lifecycle import (
     TRANSITIONS,
     InvalidTransition,
@@ -53,6 +63,9 @@ __all__ = [
     "clean_expertise",
     "clean_license",
     "clean_repository_url",
+    "export_build",
+    "export_open",
+    "export_request",
     "notice_send",
     "notices_pending",
     "request_claim",
@@ -64,5 +77,8 @@ __all__ = [
     "request_withdraw",
     "result_accept",
     "result_deliver",
+    "result_kind",
+    "result_license_edit",
+    "result_license_problems",
     "update_post",
 ]

@@ -23,6 +23,7 @@ from ..permissions import (
     declares_identifying,
 )
 from .details import _collect, check_future_date, clean_license, clean_repository_url
+from .licenses import _record_result, result_license_problems
 from .lifecycle import (
     InvalidTransition,
     _end_claims,
@@ -202,23 +203,29 @@ def _update_post(*, actor: User, data_request_id: int, raw: str, attachment, ip:
 
 
 def result_deliver(*, actor: User, data_request_id: int, summary: str, repository_url: str, license: str,
-                   attachment=None, ip: str | None = None) -> Result:
-    """A claimant posts a result: a summary, an open repository to reproduce it, a license,
-    and an optional file that goes to quarantine. Locks the request."""
+                   repository_license: str = "", attachment=None, ip: str | None = None) -> Result:
+    """A claimant posts a result: a summary, an open repository to reproduce it, a license, the
+    repository's code license as the author declares it, and an optional file that goes to
+    quarantine. Locks the request. A worker then checks the licenses against the policy."""
     _vet_attachment(actor, attachment, ip)
     return _result_deliver(actor=actor, data_request_id=data_request_id, summary=summary,
-                           repository_url=repository_url, license=license, attachment=attachment, ip=ip)
+                           repository_url=repository_url, license=license, repository_license=repository_license,
+                           attachment=attachment, ip=ip)
 
 
 @transaction.atomic
 def _result_deliver(*, actor: User, data_request_id: int, summary: str, repository_url: str, license: str,
-                    attachment, ip: str | None) -> Result:
+                    repository_license: str, attachment, ip: str | None) -> Result:
     data_request = _lock_request(data_request_id)
     check_transition(data_request, "deliver")
     active = _check_claimant(actor, data_request)
     errors = {}
     repository_url = _collect(errors, clean_repository_url, repository_url)
     license = _collect(errors, clean_license, license)
+    if (repository_license or "").strip():
+        repository_license = _collect(errors, clean_license, repository_license, "repository_license")
+    else:
+        repository_license = ""
     if not (summary or "").strip():
         errors["summary"] = [_("Please summarise the result: what you did and what you found.")]
     if errors:
@@ -230,11 +237,12 @@ def _result_deliver(*, actor: User, data_request_id: int, summary: str, reposito
         raise ValidationError({"summary": error.messages}) from None
     result = Result.objects.create(
         data_request=data_request, post=post, author=actor, repository_url=repository_url,
-        license=license, created_at=now,
+        license=license, repository_license=repository_license, created_at=now,
     )
     _touch_claim(active, actor, now)
     _transition(data_request, "deliver", actor=actor, kind=RequestEvent.Kind.DELIVERED, now=now)
     _attach(actor, data_request, post, attachment, ip)
+    _record_result(result, data_request)
     _notify(data_request.author, Notice.Kind.RESULT_DELIVERED, data_request, f"result:{result.pk}")
     invalidate_on_commit()
     return result
@@ -249,6 +257,12 @@ def result_accept(*, actor: User, result_id: int) -> Result:
     result = Result.objects.select_related("post", "author").get(pk=result_id)
     if result.post.deleted_at is not None:
         raise InvalidTransition(_("This result was deleted and cannot be accepted."))
+    problems = result_license_problems(result, data_request)
+    if problems:
+        raise InvalidTransition(
+            _("This result is held for its license and cannot be accepted until its author fixes it: %(problems)s")
+            % {"problems": " ".join(problems)}
+        )
     now = timezone.now()
     _transition(data_request, "accept", actor=actor, kind=RequestEvent.Kind.ACCEPTED, subject=result.author, now=now)
     result.accepted_at = now

@@ -21,6 +21,7 @@ from ..permissions import (
     declares_identifying,
 )
 from .details import _apply_details, _clean_details, clean_expertise
+from .licenses import _record_dataset
 from .lifecycle import (
     InvalidTransition,
     _end_claims,
@@ -81,6 +82,7 @@ def _publish(data_request: DataRequest, *, actor: User, now) -> None:
     _transition(data_request, "publish", actor=actor, kind=RequestEvent.Kind.PUBLISHED, now=now)
     if needs_anonymization:
         _event(data_request, actor, RequestEvent.Kind.SENT_TO_ANONYMIZATION, now=now)
+    _record_dataset(data_request)
     invalidate_on_commit()
 
 
@@ -114,6 +116,8 @@ def request_edit(*, actor: User, data_request_id: int, details: dict) -> DataReq
     data_request.updated_at = timezone.now()
     data_request.save()
     _event(data_request, actor, RequestEvent.Kind.EDITED)
+    data_request.topic.refresh_from_db(fields=["title"])
+    _record_dataset(data_request)
     may_identify = (DataRequest.PatientData.YES, DataRequest.PatientData.UNSURE)
     waiting = data_request.needs_anonymization and data_request.cleared_at is None
     if data_request.patient_data in may_identify and patient_before not in may_identify and not waiting:

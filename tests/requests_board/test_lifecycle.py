@@ -305,7 +305,7 @@ def test_invalid_transitions_are_refused_and_change_nothing(requester, volunteer
         "claim": lambda: services.request_claim(actor=newcomer, data_request_id=data_request.pk),
         "deliver": lambda: services.result_deliver(
             actor=actor, data_request_id=data_request.pk, summary="Late result",
-            repository_url="https://github.com/example/late", license="MIT"),
+            repository_url="https://github.com/example/late", license="BSD-3-Clause"),
         "update": lambda: services.update_post(actor=actor, data_request_id=data_request.pk, raw="More."),
         "close": lambda: services.request_close(actor=moderator, data_request_id=data_request.pk, reason="Again"),
     }
@@ -332,7 +332,7 @@ def test_refusal_names_the_state(requester, volunteer, public_category):
 ])
 def test_bad_results_are_refused(requester, volunteer, public_category, field, value, words):
     data_request, _claim = make_claimed(requester, volunteer, public_category)
-    arguments = {"summary": "Done.", "repository_url": "https://github.com/example/x", "license": "MIT", field: value}
+    arguments = {"summary": "Done.", "repository_url": "https://github.com/example/x", "license": "BSD-3-Clause", field: value}
     before = snapshot(data_request)
     with pytest.raises(ValidationError) as raised:
         services.result_deliver(actor=volunteer, data_request_id=data_request.pk, **arguments)
@@ -357,7 +357,7 @@ def test_only_claimants_post_updates_and_results(requester, volunteer, public_ca
         services.update_post(actor=outsider, data_request_id=data_request.pk, raw="Me too")
     with pytest.raises(PermissionDenied):
         services.result_deliver(actor=requester, data_request_id=data_request.pk, summary="x",
-                                repository_url="https://github.com/example/x", license="MIT")
+                                repository_url="https://github.com/example/x", license="BSD-3-Clause")
     assert snapshot(data_request) == before
 
 

@@ -149,19 +149,20 @@ def _topic_url(world):
 # A request's topic: the forum's 5 (see tests/forum/test_pages.py; the request lookup is one of them), then
 # the results and updates among the page's posts, the request's claims and its history, and the topic once
 # more (forum_hooks.post_marks asks can_accept_result before topic_panel attaches the topic to the request:
-# redundant, but a fixed one), and the topic's files (one query, shared by the panel and the post marks).
+# redundant, but a fixed one), the topic's files (one query, shared by the panel and the post marks) and
+# its licensed items (one query, shared by the panel, the marks and the JSON-LD).
 QUERIES_ANONYMOUS = {
     "board": 6, "board-open": 6, "board-accepted": 6, "board-unclaimed": 6, "board-filtered": 7, "board-tag": 6,
-    "dashboard": 6, "topic": 11,
+    "dashboard": 6, "topic": 12,
 }
 # Signed in adds the session, the user, the user's and groups' permissions and moderated categories.
 SIGNED_IN_EXTRA = 5
 # My requests: count, list, active claims, tags. My claims: active and ended claims. Matches: the
 # person's expertise, count, list, tags, active claims. A topic adds the forum's read state, likes,
-# bookmarks, notification level and the read-mark write (tests/forum/test_pages.py) for 27 in all.
+# bookmarks, notification level and the read-mark write (tests/forum/test_pages.py) for 28 in all.
 QUERIES_SIGNED_IN = {
     **{page: count + SIGNED_IN_EXTRA for page, count in QUERIES_ANONYMOUS.items() if page != "topic"},
-    "mine": SIGNED_IN_EXTRA + 4, "claims": SIGNED_IN_EXTRA + 2, "matches": SIGNED_IN_EXTRA + 5, "topic": 27,
+    "mine": SIGNED_IN_EXTRA + 4, "claims": SIGNED_IN_EXTRA + 2, "matches": SIGNED_IN_EXTRA + 5, "topic": 28,
 }
 
 KNOWN_N_PLUS_ONE: dict = {}

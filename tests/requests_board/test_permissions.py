@@ -273,7 +273,7 @@ def _form_data(action, data_request):
                   "expected_date": (timezone.localdate() + datetime.timedelta(days=5)).isoformat()},
         "update": {"raw": "Halfway through the synthetic cohort."},
         "result": {"summary": "The median is 5.2 days (synthetic).",
-                   "repository_url": "https://github.com/example/synthetic-result", "license": "MIT"},
+                   "repository_url": "https://github.com/example/synthetic-result", "license": "BSD-3-Clause"},
         "release": {},
         "accept": {},
     }[action]
@@ -288,7 +288,7 @@ def _target(kind, action, people, requests_, public_category):
             if action == "accept":
                 result = services.result_deliver(
                     actor=people["claim_holder"], data_request_id=data_request.pk, summary="Synthetic result.",
-                    repository_url="https://github.com/example/synthetic", license="MIT",
+                    repository_url="https://github.com/example/synthetic", license="BSD-3-Clause",
                 )
         else:
             data_request, claim, result = _redeclared_pending(people, public_category)
@@ -318,7 +318,7 @@ def _assert_done(action, data_request, actor, extra):
     elif action == "update":
         assert ProgressUpdate.objects.filter(data_request=data_request, post__author=actor).exists()
     elif action == "result":
-        assert Result.objects.filter(data_request=data_request, author=actor, license="MIT").exists()
+        assert Result.objects.filter(data_request=data_request, author=actor, license="BSD-3-Clause").exists()
     elif action == "release":
         extra["claim"].refresh_from_db()
         assert extra["claim"].status != Claim.Status.ACTIVE

@@ -1,0 +1,71 @@
+"""Reads that licensing pages, other apps' pages and exports need."""
+from django.db.models import Count, Q
+
+from .models import ExportBundle, LicensedItem, LicenseEvent
+from .permissions import items_visible_to
+
+
+def item_map(*, item_type: str, object_ids) -> dict[int, LicensedItem]:
+    """The licensed items of these objects, by object id (one query)."""
+    object_ids = list(object_ids)
+    if not object_ids:
+        return {}
+    items = LicensedItem.objects.filter(item_type=item_type, object_id__in=object_ids)
+    return {item.object_id: item for item in items}
+
+
+def items_for_topic(*, topic_id: int) -> list[LicensedItem]:
+    """Every licensed item on one topic (its dataset and results), oldest first."""
+    return list(LicensedItem.objects.filter(topic_id=topic_id).order_by("created_at", "pk"))
+
+
+def items_for_license(*, user, spdx_id: str, limit: int = 100) -> list[LicensedItem]:
+    """Items `user` may see that are licensed (or whose code is) under `spdx_id`, newest first."""
+    queryset = LicensedItem.objects.filter(license_ids__contains=f" {spdx_id} ")
+    return list(
+        items_visible_to(user, queryset).select_related("topic", "author").order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def license_usage(*, user) -> list[dict]:
+    """How many items `user` may see use each expression, most used first."""
+    return list(
+        items_visible_to(user, LicensedItem.objects.all())
+        .values("expression").annotate(count=Count("pk")).order_by("-count", "expression")
+    )
+
+
+def held_list(*, limit: int = 200) -> list[LicensedItem]:
+    """Items held for licensing problems, longest held first (the moderators' report)."""
+    return list(
+        LicensedItem.objects.filter(state=LicensedItem.State.HELD, topic__deleted_at__isnull=True)
+        .select_related("topic", "author").order_by("held_at", "pk")[:limit]
+    )
+
+
+def report_counts() -> list[dict]:
+    """Per expression and kind: items in all, and how many of them are held (the moderators' report)."""
+    return list(
+        LicensedItem.objects.values("expression", "kind")
+        .annotate(count=Count("pk"), held=Count("pk", filter=Q(state=LicensedItem.State.HELD)))
+        .order_by("-count", "expression", "kind")
+    )
+
+
+def event_list(*, item_ids) -> list[LicenseEvent]:
+    return list(LicenseEvent.objects.filter(item_id__in=list(item_ids)).order_by("created_at", "pk"))
+
+
+def bundle_get(*, bundle_id: int) -> ExportBundle | None:
+    return ExportBundle.objects.select_related("topic").filter(pk=bundle_id).first()
+
+
+def held_keys(*, dataset_ids, result_ids) -> set[tuple[str, int]]:
+    """(item type, object id) of the held items among these datasets and results (one query)."""
+    dataset_ids, result_ids = [i for i in dataset_ids if i], [i for i in result_ids if i]
+    if not dataset_ids and not result_ids:
+        return set()
+    held = LicensedItem.objects.filter(state=LicensedItem.State.HELD).filter(
+        Q(item_type=LicensedItem.ItemType.DATASET, object_id__in=dataset_ids)
+        | Q(item_type=LicensedItem.ItemType.RESULT, object_id__in=result_ids))
+    return set(held.values_list("item_type", "object_id"))

@@ -1,0 +1,189 @@
+"""Recording licensed items, checking them against the policy, and the state of export bundles."""
+import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from forum.models import Post, Topic, User
+from forum.pagecache import invalidate_on_commit
+
+from . import extensions
+from .models import ExportBundle, LicensedItem, LicenseEvent
+from .policy import item_problems
+from .registry import parse
+
+State = LicensedItem.State
+
+
+def _license_ids(*expressions: str) -> str:
+    ids = []
+    for expression in expressions:
+        for key in parse(expression).ids if expression else ():
+            if key not in ids:
+                ids.append(key)
+    return f" {' '.join(ids)} " if ids else ""
+
+
+@transaction.atomic
+def item_record(
+    *, item_type: str, object_id: int, topic: Topic, post: Post | None, author: User, title: str, kind: str,
+    expression: str, code_expression: str = "", file_kinds=(),
+) -> LicensedItem:
+    """Record what an item is licensed under (on posting or after any edit) and queue its check.
+
+    Locks the item's row. Nothing changes, and nothing is queued, when the facts are the
+    ones already recorded; otherwise the revision goes up and the worker checks it again.
+    """
+    from .tasks import check_license
+
+    facts = {
+        "topic": topic, "post": post, "author": author, "title": title[:300], "kind": kind,
+        "expression": (expression or "")[:100], "code_expression": (code_expression or "")[:100],
+        "file_kinds": sorted(set(file_kinds)),
+    }
+    item = LicensedItem.objects.select_for_update().filter(item_type=item_type, object_id=object_id).first()
+    if item is None:
+        item = LicensedItem(item_type=item_type, object_id=object_id, **facts)
+    else:
+        checked = ("kind", "expression", "code_expression", "file_kinds")
+        changed = any(getattr(item, name) != facts[name] for name in checked)
+        shown = any(getattr(item, name) != facts[name] for name in ("title", "topic", "post", "author"))
+        if not changed and not shown:
+            return item
+        for name, value in facts.items():
+            setattr(item, name, value)
+        if not changed:
+            item.save()
+            return item
+        item.revision += 1
+    item.license_ids = _license_ids(item.expression, item.code_expression)
+    item.save()
+    check_license.delay_on_commit(item_id=item.pk)
+    return item
+
+
+@transaction.atomic
+def item_check(*, item_id: int, now: datetime.datetime | None = None) -> str:
+    """Check one item against the policy: hold it, release it, or confirm it. Locks the item.
+
+    Idempotent: a revision already checked is left alone, so a retried or duplicated
+    task holds, releases and notifies once. Returns what happened.
+    """
+    item = LicensedItem.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        return "gone"
+    if item.checked_revision >= item.revision:
+        return "unchanged"
+    now = now or timezone.now()
+    problems = item_problems(kind=item.kind, expression=item.expression, code_expression=item.code_expression,
+                             file_kinds=item.file_kinds)
+    was_held = item.state == State.HELD
+    outcome = "ok"
+    if problems:
+        outcome = "held"
+        if not was_held:
+            item.held_at = now
+        if not was_held or problems != item.problems:
+            LicenseEvent.objects.create(item=item, action=LicenseEvent.Action.HELD, revision=item.revision,
+                                        expression=item.expression, code_expression=item.code_expression,
+                                        problems=problems, created_at=now)
+            item.state, item.problems = State.HELD, problems
+            extensions.license_held(item=item)
+    elif was_held:
+        outcome = "released"
+        LicenseEvent.objects.create(item=item, action=LicenseEvent.Action.RELEASED, revision=item.revision,
+                                    expression=item.expression, code_expression=item.code_expression,
+                                    created_at=now)
+        item.held_at = None
+        extensions.license_released(item=item)
+    item.state = State.HELD if problems else State.OK
+    item.problems = problems
+    item.checked_revision, item.checked_at = item.revision, now
+    item.save()
+    if outcome != "ok" or was_held:
+        invalidate_on_commit()
+    return outcome
+
+
+def items_unchecked(*, older_than_seconds: int = 120) -> list[int]:
+    """Items whose latest revision no worker has checked a while after it was recorded."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    return list(
+        LicensedItem.objects.filter(checked_revision__lt=F("revision"))
+        .filter(created_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)[:1000]
+    )
+
+
+def items_recheck(*, apply: bool = False) -> int:
+    """After a change of policy: mark every item to be checked again (dry run unless `apply`)."""
+    count = LicensedItem.objects.count()
+    if apply:
+        from .tasks import check_license
+
+        for item_id in LicensedItem.objects.order_by("pk").values_list("pk", flat=True).iterator():
+            with transaction.atomic():
+                item = LicensedItem.objects.select_for_update().get(pk=item_id)
+                item.revision += 1
+                item.save(update_fields=["revision"])
+                check_license.delay_on_commit(item_id=item.pk)
+    return count
+
+
+# --- Export bundles -----------------------------------------------------------------
+
+@transaction.atomic
+def bundle_get_or_create(*, topic: Topic, fingerprint: str, file_name: str, actor: User | None) -> tuple:
+    """The bundle of `topic` with this content, created if new; (bundle, created)."""
+    bundle, created = ExportBundle.objects.get_or_create(
+        topic=topic, fingerprint=fingerprint,
+        defaults={"file_name": file_name[:150], "requested_by": actor},
+    )
+    if not created and bundle.state == ExportBundle.State.FAILED:
+        bundle.state, bundle.progress, bundle.error = ExportBundle.State.QUEUED, 0, ""
+        bundle.save(update_fields=["state", "progress", "error"])
+        created = True
+    return bundle, created
+
+
+def bundle_progress(*, bundle_id: int, progress: int) -> None:
+    """Record how far a build is (0–100), in its own short transaction so the person waiting sees it."""
+    ExportBundle.objects.filter(pk=bundle_id, state=ExportBundle.State.BUILDING).update(
+        progress=max(0, min(99, progress)))
+
+
+@transaction.atomic
+def bundle_start(*, bundle_id: int) -> ExportBundle | None:
+    """Claim a queued bundle for building; None when it is built or being built. Locks the bundle."""
+    bundle = ExportBundle.objects.select_for_update().filter(pk=bundle_id).first()
+    if bundle is None or bundle.state == ExportBundle.State.READY:
+        return None
+    stale = bundle.started_at and bundle.started_at < timezone.now() - datetime.timedelta(minutes=30)
+    if bundle.state == ExportBundle.State.BUILDING and not stale:
+        return None
+    bundle.state, bundle.progress, bundle.started_at = ExportBundle.State.BUILDING, 0, timezone.now()
+    bundle.save(update_fields=["state", "progress", "started_at"])
+    return bundle
+
+
+@transaction.atomic
+def bundle_finish(*, bundle_id: int, storage_name: str, size: int) -> None:
+    ExportBundle.objects.filter(pk=bundle_id).update(
+        state=ExportBundle.State.READY, progress=100, storage_name=storage_name, size=size,
+        finished_at=timezone.now(), error="",
+    )
+
+
+@transaction.atomic
+def bundle_fail(*, bundle_id: int, error: str) -> None:
+    ExportBundle.objects.filter(pk=bundle_id).update(
+        state=ExportBundle.State.FAILED, error=error[:500], finished_at=timezone.now(),
+    )
+
+
+def bundles_stalled(*, older_than_seconds: int = 600) -> list[int]:
+    """Bundles queued or building for too long (a worker died): to queue again."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    return list(ExportBundle.objects.filter(
+        state__in=(ExportBundle.State.QUEUED, ExportBundle.State.BUILDING), created_at__lte=cutoff,
+    ).values_list("pk", flat=True)[:100])
