@@ -116,11 +116,11 @@ def volunteer_claims_updates_and_delivers(page, data_request):
 
     request_panel(page).get_by_role("link", name="Deliver a result").click()
     expect(page.get_by_role("heading", name="Deliver a result", level=1)).to_be_visible()
-    license_box = page.get_by_label("License (SPDX identifier)")
-    expect(license_box).to_have_value(LICENSE)  # offered by default for an analysis
+    license_box = page.get_by_label("License of the results (numbers, tables, figures)")
+    expect(license_box).to_have_value(LICENSE)  # the policy's default for results
     page.get_by_label("Summary of the result").fill(SUMMARY)
     page.get_by_label("Open repository or archive").fill(REPOSITORY)
-    license_box.fill(LICENSE)
+    license_box.select_option(LICENSE)
     page.get_by_role("button", name="Deliver result").click()
     expect(page.get_by_text("Your result is delivered.")).to_be_visible()
     expect(request_panel(page).locator(".state")).to_have_text("Result delivered")
@@ -137,7 +137,7 @@ def requester_accepts(page, data_request, volunteer):
     expect(mark.get_by_text("Result", exact=True)).to_be_visible()
     expect(mark.get_by_role("link", name=REPOSITORY)).to_have_attribute("href", REPOSITORY)
     expect(mark.locator(".host")).to_have_text("(GitHub)")
-    expect(mark.locator(".license")).to_have_text(LICENSE)
+    expect(mark.get_by_role("link", name=LICENSE)).to_have_attribute("href", f"/licenses/{LICENSE}/")
     result_post = page.locator("article", has=mark)
     expect(result_post.locator(".post-body strong", has_text="5.1 days")).to_be_visible()
 
@@ -148,7 +148,7 @@ def requester_accepts(page, data_request, volunteer):
     accepted = panel.get_by_role("region", name="✓ Accepted result")
     expect(accepted).to_be_visible()
     expect(accepted).to_contain_text(f"by {volunteer.display_name}")
-    expect(accepted).to_contain_text(f"License: {LICENSE}")
+    expect(accepted.get_by_role("link", name=LICENSE)).to_be_visible()
     expect(accepted.get_by_role("link", name="GitHub")).to_have_attribute("href", REPOSITORY)
     expect(page.locator(".post-mark-result")).to_contain_text("✓ Accepted result")
     expect(page.get_by_role("button", name="Accept this result")).to_have_count(0)

@@ -131,9 +131,10 @@ def busy_forum(public_category):
                               title=f"Synthetic request {n}", raw=f"Request *{n}*.", tags=["genomics", f"t{n}"])
 
 
-# Topics, their tags, their first posts; category feeds add the category and its subcategories.
-FEED_QUERIES = {"/latest.atom": 3, "/latest.rss": 3, "/c/data-requests/feed.atom": 5,
-                "/c/data-requests/feed.rss": 5, "/tag/genomics/feed.atom": 4, "/tag/genomics/feed.rss": 4}
+# Topics, their tags, their first posts, the licenses of the requests among them and which of those
+# are held (requests_board.forum_hooks.topic_licenses); category feeds add the category and its subcategories.
+FEED_QUERIES = {"/latest.atom": 5, "/latest.rss": 5, "/c/data-requests/feed.atom": 7,
+                "/c/data-requests/feed.rss": 7, "/tag/genomics/feed.atom": 6, "/tag/genomics/feed.rss": 6}
 
 
 @pytest.mark.parametrize("url", sorted(FEED_QUERIES))

@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from anonymization.models import Upload
 from forum.models import Category, Post, Topic, User
+from licensing.models import LicensedItem
 from requests_board.models import DataRequest
 from requests_board.permissions import request_is_public
 
@@ -26,8 +27,13 @@ def test_seed_demo_creates_mission_categories_accounts_and_requests_and_is_safe_
     assert counts() == first
     assert Topic.objects.filter(pinned_globally=True).count() == 1
     assert Post.objects.filter(like_count=1).count() == 1
-    assert DataRequest.objects.filter(state="open").count() == 5
+    assert DataRequest.objects.filter(state="open").count() == 3
     assert DataRequest.objects.filter(state="in_progress").count() == 1
+    # A solved request and a result held for its license (CC-BY-4.0 is not a results license).
+    assert DataRequest.objects.filter(state="accepted").count() == 1
+    assert DataRequest.objects.filter(state="delivered").count() == 1
+    assert list(LicensedItem.objects.filter(state="held").values_list("item_type", "expression")) == [
+        ("result", "CC-BY-4.0")]
     pending = DataRequest.objects.get(needs_anonymization=True)
     assert pending.topic.category.slug == "anonymization" and not request_is_public(pending)
     held = Upload.objects.get(topic=pending.topic)  # the anonymization queue has a file to review

@@ -205,6 +205,25 @@ class Command(BaseCommand):
             actor=volunteer, data_request_id=first.pk,
             raw="First pass done on 10 scans; the masks look plausible. Full table by Friday.",
         )
+        # A solved request (license badges, attribution, the export bundle) and a result held for its
+        # license (results are BSD; the licensing report lists it).
+        public = [r for r in created if not r.needs_anonymization and r.pk != first.pk]
+        if public:
+            solved = public[0]
+            request_services.request_claim(actor=volunteer, data_request_id=solved.pk, plan="A quick survival fit.")
+            result = request_services.result_deliver(
+                actor=volunteer, data_request_id=solved.pk,
+                summary="Median 5.1 days (95% CI 4.6 to 5.7) from a log-normal fit; table and figure in the repo.",
+                repository_url="https://github.com/example/demo-incubation", license="BSD-3-Clause",
+                repository_license="MIT",
+            )
+            request_services.result_accept(actor=requester, result_id=result.pk)
+        if len(public) > 1:
+            request_services.request_claim(actor=volunteer, data_request_id=public[1].pk)
+            request_services.result_deliver(
+                actor=volunteer, data_request_id=public[1].pk, summary="A first table of counts per week.",
+                repository_url="https://github.com/example/demo-counts", license="CC-BY-4.0", repository_license="MIT",
+            )
         # A file held in quarantine, so the anonymization queue has something to review.
         pending = next((r for r in created if r.needs_anonymization), None)
         if pending is not None:
