@@ -332,7 +332,8 @@ def test_refusal_names_the_state(requester, volunteer, public_category):
 ])
 def test_bad_results_are_refused(requester, volunteer, public_category, field, value, words):
     data_request, _claim = make_claimed(requester, volunteer, public_category)
-    arguments = {"summary": "Done.", "repository_url": "https://github.com/example/x", "license": "BSD-3-Clause", field: value}
+    arguments = {"summary": "Done.", "repository_url": "https://github.com/example/x", "license": "BSD-3-Clause",
+                 field: value}
     before = snapshot(data_request)
     with pytest.raises(ValidationError) as raised:
         services.result_deliver(actor=volunteer, data_request_id=data_request.pk, **arguments)
