@@ -5,6 +5,7 @@ knows how attribution, citation metadata and license files are written.
 """
 import datetime
 import json
+import re
 import secrets
 import shutil
 import zipfile
@@ -32,9 +33,14 @@ def attribution(*, title: str, author: str, site: str, date: datetime.date, expr
     return f"{title} by {author}, {site}, {date.isoformat()}, licensed {expression}"
 
 
+_NOT_PRINTABLE_IN_YAML = re.compile("[\x7f-\x9f\ufffe\uffff]")
+
+
 def _quoted(value: str) -> str:
-    # A JSON string is a valid double-quoted YAML scalar, with every character escaped safely.
-    return json.dumps(value, ensure_ascii=False)
+    # A JSON string is a valid double-quoted YAML scalar once the characters YAML refuses even
+    # inside quotes (DEL, C1 controls, non-characters) are written as \\uXXXX escapes.
+    quoted = json.dumps(value, ensure_ascii=False)
+    return _NOT_PRINTABLE_IN_YAML.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
 
 
 @dataclass
@@ -43,9 +49,40 @@ class Author:
     orcid: str = ""
 
 
+def _authors(lines: list[str], authors: list[Author], indent: str) -> None:
+    for author in authors:
+        words = author.name.split()
+        if len(words) >= 2:
+            lines.append(f"{indent}- given-names: {_quoted(' '.join(words[:-1]))}")
+            lines.append(f"{indent}  family-names: {_quoted(words[-1])}")
+        else:
+            lines.append(f"{indent}- alias: {_quoted(author.name or 'anonymous')}")
+        if author.orcid:
+            lines.append(f"{indent}  orcid: {_quoted('https://orcid.org/' + author.orcid)}")
+
+
+@dataclass
+class Reference:
+    """A work the bundle builds on, with its own license (e.g. the request's data)."""
+
+    title: str
+    authors: list[Author]
+    url: str
+    license: str = ""
+
+
+def _single_license(expression: str) -> str:
+    # CFF's `license` is one SPDX identifier, or a list meaning "any of these" (an OR): an AND
+    # or a WITH cannot be written there, so such a license is left to the README and LICENSES/.
+    parsed = parse(expression)
+    return parsed.expression if parsed.valid and parsed.expression == (parsed.ids or [None])[0] else ""
+
+
 def citation_cff(*, title: str, authors: list[Author], date_released: datetime.date, url: str,
-                 license_ids: list[str], abstract: str = "", repository: str = "", keywords=()) -> str:
-    """A CITATION.cff (Citation File Format 1.2.0) for a bundle."""
+                 license: str = "", abstract: str = "", repository: str = "", keywords=(),
+                 references: list[Reference] = ()) -> str:
+    """A CITATION.cff (Citation File Format 1.2.0) for a bundle: the work under `license`, and the
+    works it builds on (`references`) each under its own."""
     lines = [
         "cff-version: 1.2.0",
         f"message: {_quoted('If you use this work, please cite it as below.')}",
@@ -53,28 +90,26 @@ def citation_cff(*, title: str, authors: list[Author], date_released: datetime.d
         f"title: {_quoted(title)}",
         "authors:",
     ]
-    for author in authors:
-        words = author.name.split()
-        if len(words) >= 2:
-            lines.append(f"  - given-names: {_quoted(' '.join(words[:-1]))}")
-            lines.append(f"    family-names: {_quoted(words[-1])}")
-        else:
-            lines.append(f"  - alias: {_quoted(author.name or 'anonymous')}")
-        if author.orcid:
-            lines.append(f"    orcid: {_quoted('https://orcid.org/' + author.orcid)}")
+    _authors(lines, authors, "  ")
     lines.append(f"date-released: {_quoted(date_released.isoformat())}")
     lines.append(f"url: {_quoted(url)}")
     if repository:
         lines.append(f"repository-code: {_quoted(repository)}")
-    if license_ids:
-        lines.append("license:" if len(license_ids) > 1 else f"license: {_quoted(license_ids[0])}")
-        if len(license_ids) > 1:
-            lines += [f"  - {_quoted(key)}" for key in license_ids]
+    if single := _single_license(license):
+        lines.append(f"license: {_quoted(single)}")
     if abstract:
         lines.append(f"abstract: {_quoted(abstract[:2000])}")
     if keywords:
         lines.append("keywords:")
         lines += [f"  - {_quoted(keyword)}" for keyword in keywords]
+    if references:
+        lines.append("references:")
+        for reference in references:
+            lines += ["  - type: dataset", f"    title: {_quoted(reference.title)}", "    authors:"]
+            _authors(lines, reference.authors, "      ")
+            lines.append(f"    url: {_quoted(reference.url)}")
+            if single := _single_license(reference.license):
+                lines.append(f"    license: {_quoted(single)}")
     return "\n".join(lines) + "\n"
 
 

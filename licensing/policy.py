@@ -50,16 +50,26 @@ class Decision:
     messages: list[str] = field(default_factory=list)
 
 
+def _normalized(keys) -> list[str]:
+    """Configured identifiers as license-expression writes them (e.g. "cc0-1.0" → "CC0-1.0")."""
+    normalized = []
+    for key in keys:
+        parsed = parse(key)
+        normalized.append(parsed.expression if parsed.valid and len(parsed.ids) == 1 else key)
+    return list(dict.fromkeys(normalized))
+
+
 def allowed_ids(kind: str) -> list[str]:
     """The SPDX identifiers allowed for `kind`, the default first."""
     if kind == Kind.DATA:
-        return list(settings.LICENSING_DATA_LICENSES)
+        return _normalized(settings.LICENSING_DATA_LICENSES)
     if kind == Kind.RESULT:
-        return list(settings.LICENSING_RESULT_LICENSES)
+        return _normalized(settings.LICENSING_RESULT_LICENSES)
     configured = list(settings.LICENSING_CODE_LICENSES)
     if "osi" in configured:
-        configured = [key for key in configured if key != "osi"] + osi_approved_ids()
-    default = settings.LICENSING_CODE_DEFAULT
+        configured = [key for key in configured if key != "osi"] + list(osi_approved_ids())
+    configured = _normalized(configured)
+    default = _normalized([settings.LICENSING_CODE_DEFAULT])[0]
     return [default] + [key for key in dict.fromkeys(configured) if key != default] if default in configured \
         else list(dict.fromkeys(configured))
 
@@ -89,8 +99,11 @@ def explanation(kind: str):
 def _advice(kind: str) -> str:
     ids = allowed_ids(kind)
     if kind == Kind.CODE:
-        return _("Code needs an OSI-approved open-source license, such as %(examples)s.") % {
-            "examples": " or ".join(key for key in COMMON_CODE_LICENSES[:2] if key in ids) or ids[0]}
+        examples = [key for key in COMMON_CODE_LICENSES[:2] if key in ids] or ids[:1]
+        if len(examples) == 2:
+            return _("Code needs an OSI-approved open-source license, such as %(first)s or %(second)s.") % {
+                "first": examples[0], "second": examples[1]}
+        return _("Code needs an OSI-approved open-source license, such as %(first)s.") % {"first": examples[0]}
     suggested, others = ids[0], ids[1:]
     if not others:
         return _("Use %(suggested)s.") % {"suggested": suggested}

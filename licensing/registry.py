@@ -135,9 +135,14 @@ def license_text(spdx_id: str) -> str | None:
     return path.read_text(encoding="utf-8")
 
 
-def osi_approved_ids() -> list[str]:
-    """Every OSI-approved SPDX identifier, sorted."""
-    return sorted(key for key, entry in _catalog().items() if entry["osi"])
+@cache
+def osi_approved_ids() -> tuple[str, ...]:
+    """Every OSI-approved SPDX identifier that is current and that license-expression accepts as
+    written (deprecated ids such as "GPL-3.0", and exceptions listed as licenses, are left out), sorted."""
+    return tuple(sorted(
+        key for key, entry in _catalog().items()
+        if entry["osi"] and (parsed := parse(key)).valid and parsed.expression == key
+    ))
 
 
 def parse(expression: str) -> Parsed:
@@ -166,6 +171,9 @@ def parse(expression: str) -> Parsed:
             "“%(expression)s” is not a valid license expression. Give one SPDX identifier such as "
             "BSD-3-Clause, or combine them with AND, OR and WITH, e.g. “MIT OR Apache-2.0”."
         ) % {"expression": expression}))
+    if len(info.normalized_expression) > MAX_EXPRESSION_LENGTH:
+        return Parsed(error=str(_("Keep the license expression under %(limit)d characters.")
+                                % {"limit": MAX_EXPRESSION_LENGTH}))
     tree = licensing.parse(info.normalized_expression, strict=True)
     ids = []
     for symbol in licensing.license_symbols(tree, unique=True, decompose=True):

@@ -16,7 +16,7 @@ def item_map(*, item_type: str, object_ids) -> dict[int, LicensedItem]:
 
 def items_for_topic(*, topic_id: int) -> list[LicensedItem]:
     """Every licensed item on one topic (its dataset and results), oldest first."""
-    return list(LicensedItem.objects.filter(topic_id=topic_id).order_by("created_at", "pk"))
+    return list(LicensedItem.objects.filter(topic_id=topic_id).select_related("topic").order_by("created_at", "pk"))
 
 
 def items_for_license(*, user, spdx_id: str, limit: int = 100) -> list[LicensedItem]:

@@ -1,9 +1,10 @@
 """Recording licensed items, checking them against the policy, and the state of export bundles."""
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from forum.models import Post, Topic, User
 from forum.pagecache import invalidate_on_commit
@@ -63,8 +64,15 @@ def item_record(
     return item
 
 
-@transaction.atomic
 def item_check(*, item_id: int, now: datetime.datetime | None = None) -> str:
+    """Check one item against the policy (see _item_check), in the site's language so the problems
+    stored and compared do not depend on who triggered the check."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _item_check(item_id=item_id, now=now)
+
+
+@transaction.atomic
+def _item_check(*, item_id: int, now: datetime.datetime | None = None) -> str:
     """Check one item against the policy: hold it, release it, or confirm it. Locks the item.
 
     Idempotent: a revision already checked is left alone, so a retried or duplicated
@@ -139,6 +147,8 @@ def bundle_get_or_create(*, topic: Topic, fingerprint: str, file_name: str, acto
         topic=topic, fingerprint=fingerprint,
         defaults={"file_name": file_name[:150], "requested_by": actor},
     )
+    if not created:
+        bundle = ExportBundle.objects.select_for_update().get(pk=bundle.pk)
     if not created and bundle.state == ExportBundle.State.FAILED:
         bundle.state, bundle.progress, bundle.error = ExportBundle.State.QUEUED, 0, ""
         bundle.save(update_fields=["state", "progress", "error"])
@@ -146,10 +156,9 @@ def bundle_get_or_create(*, topic: Topic, fingerprint: str, file_name: str, acto
     return bundle, created
 
 
-def bundle_progress(*, bundle_id: int, progress: int) -> None:
+def bundle_progress(*, bundle: ExportBundle, progress: int) -> None:
     """Record how far a build is (0–100), in its own short transaction so the person waiting sees it."""
-    ExportBundle.objects.filter(pk=bundle_id, state=ExportBundle.State.BUILDING).update(
-        progress=max(0, min(99, progress)))
+    _own_build(bundle).update(progress=max(0, min(99, progress)))
 
 
 @transaction.atomic
@@ -166,19 +175,26 @@ def bundle_start(*, bundle_id: int) -> ExportBundle | None:
     return bundle
 
 
-@transaction.atomic
-def bundle_finish(*, bundle_id: int, storage_name: str, size: int) -> None:
-    ExportBundle.objects.filter(pk=bundle_id).update(
+def _own_build(bundle: ExportBundle):
+    # Only the build that started last may finish or fail the bundle: a builder taken over after
+    # a stall finds its start time replaced and changes nothing.
+    return ExportBundle.objects.filter(pk=bundle.pk, state=ExportBundle.State.BUILDING,
+                                       started_at=bundle.started_at)
+
+
+def bundle_finish(*, bundle: ExportBundle, storage_name: str, size: int) -> bool:
+    """Mark a build done; False when another build took the bundle over meanwhile."""
+    return bool(_own_build(bundle).update(
         state=ExportBundle.State.READY, progress=100, storage_name=storage_name, size=size,
         finished_at=timezone.now(), error="",
-    )
+    ))
 
 
-@transaction.atomic
-def bundle_fail(*, bundle_id: int, error: str) -> None:
-    ExportBundle.objects.filter(pk=bundle_id).update(
+def bundle_fail(*, bundle: ExportBundle, error: str) -> bool:
+    """Mark a build failed (the reason is shown to the person waiting); asking again retries it."""
+    return bool(_own_build(bundle).update(
         state=ExportBundle.State.FAILED, error=error[:500], finished_at=timezone.now(),
-    )
+    ))
 
 
 def bundles_stalled(*, older_than_seconds: int = 600) -> list[int]:

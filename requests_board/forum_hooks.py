@@ -113,7 +113,7 @@ def topic_panel(*, request, topic) -> str:
         "can_close": can_moderate_request(user, data_request) and data_request.state != State.CLOSED,
         "can_clear": can_clear_anonymization(user, data_request),
         "can_attach": can_attach_file(user, data_request),
-        "files": _files_for(request, topic),
+        "files": _visible_files(request, topic),
     }
     item = _license_items(request, topic).get((LicensedItem.ItemType.DATASET, data_request.pk))
     context["dataset_item"] = item
@@ -124,6 +124,22 @@ def topic_panel(*, request, topic) -> str:
     accepted = data_request.accepted_result
     context["accepted_withheld"] = bool(accepted) and _result_withheld(request, topic, accepted.pk)
     return render_to_string("requests_board/_panel.html", context, request=request)
+
+
+def _withheld_post_ids(request, topic) -> set:
+    """Posts of results held for their license that this viewer may not read (nor their files)."""
+    return {
+        item.post_id for item in _license_items(request, topic).values()
+        if item.post_id and item.item_type == LicensedItem.ItemType.RESULT and not can_see_held(request.user, item)
+    }
+
+
+def _visible_files(request, topic) -> dict:
+    files = _files_for(request, topic)
+    withheld = _withheld_post_ids(request, topic)
+    if not withheld:
+        return files
+    return {name: [upload for upload in uploads if upload.post_id not in withheld] for name, uploads in files.items()}
 
 
 def _result_held(request, topic, result_id) -> bool:
@@ -144,7 +160,7 @@ def post_marks(*, request, topic, posts) -> dict:
     results = {result.post_id: result for result in _results_for(request, topic, data_request)}
     updates = selectors.update_post_ids(data_request=data_request, post_ids=[post.pk for post in posts])
     may_accept = data_request.state == State.DELIVERED and can_accept_result(request.user, data_request)
-    files = _files_for(request, topic)
+    files = _visible_files(request, topic)
     files_by_post: dict[int, list] = {}
     for upload in files["published"] + files["in_review"]:
         if upload.post_id:
@@ -162,7 +178,8 @@ def post_marks(*, request, topic, posts) -> dict:
                 "result": result, "item": item, "withheld": withheld,
                 "may_accept": may_accept and not (item is not None and item.is_held),
                 "attribution": _result_attribution(result, topic),
-                "can_edit_license": can_edit_result_license(request.user, result, data_request),
+                "can_edit_license": can_edit_result_license(request.user, result, data_request,
+                                                            held=item is not None and item.is_held),
             }, request=request)
         elif post.pk in updates:
             html = render_to_string("requests_board/_update_mark.html", {}, request=request)
@@ -194,13 +211,9 @@ def topic_move_refusal(*, topic, destination) -> str | None:
 
 def withheld_posts(*, request, topic, posts) -> set:
     """Results held for their license are read only by their authors and moderators."""
-    data_request = _request_for(request, topic)
-    if data_request is None:
+    if _request_for(request, topic) is None:
         return set()
-    return {
-        item.post_id for item in _license_items(request, topic).values()
-        if item.post_id and item.item_type == LicensedItem.ItemType.RESULT and not can_see_held(request.user, item)
-    }
+    return _withheld_post_ids(request, topic)
 
 
 def _license_url(expression: str) -> str | list[str]:

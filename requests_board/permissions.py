@@ -184,17 +184,18 @@ def check_can_attach_file(user, data_request) -> None:
         raise PermissionDenied(_("Only the requester attaches data files to a live request."))
 
 
-def can_edit_result_license(user, result, data_request) -> bool:
-    """A result's author fixes its licenses until it is accepted (a license once relied on stays);
-    moderators at any time, to resolve a hold."""
+def can_edit_result_license(user, result, data_request, *, held: bool = False) -> bool:
+    """A result's author changes its licenses until it is accepted (a license once relied on stays),
+    and fixes them whenever the result is held; moderators at any time."""
     if can_moderate_request(user, data_request):
         return True
-    return (user.is_authenticated and result.author_id == user.pk and result.accepted_at is None
-            and data_request.state not in ("withdrawn", "closed"))
+    if not (user.is_authenticated and result.author_id == user.pk):
+        return False
+    return held or (result.accepted_at is None and data_request.state not in ("withdrawn", "closed"))
 
 
-def check_can_edit_result_license(user, result, data_request) -> None:
-    if not can_edit_result_license(user, result, data_request):
+def check_can_edit_result_license(user, result, data_request, *, held: bool = False) -> None:
+    if not can_edit_result_license(user, result, data_request, held=held):
         raise PermissionDenied(_("Only the result's author can change its license."))
 
 

@@ -339,7 +339,8 @@ def result_license(request, pk):
     """The result's author (or a moderator) changes its licenses, e.g. to lift a hold."""
     result = selectors.result_get(user=request.user, pk=pk)
     data_request = result.data_request
-    check_can_edit_result_license(request.user, result, data_request)
+    item = selectors.licensed_item(item_type="result", object_id=result.pk)
+    check_can_edit_result_license(request.user, result, data_request, held=item is not None and item.is_held)
     current = {"license": result.license, "repository_license": result.repository_license}
     form = ResultLicenseForm(request.POST or None, result_kind=services.result_kind(data_request), current=current)
     if request.method == "POST" and form.is_valid():
@@ -347,8 +348,7 @@ def result_license(request, pk):
             messages.success(request, _("The licenses are saved. They are checked again in a moment."))
             return redirect(result.post.get_absolute_url())
     return render(request, "requests_board/result_license_form.html", {
-        "form": form, "data_request": data_request, "result": result,
-        "item": selectors.licensed_item(item_type="result", object_id=result.pk),
+        "form": form, "data_request": data_request, "result": result, "item": item,
     }, status=400 if form.errors else 200)
 
 
@@ -371,6 +371,9 @@ def export_detail(request, pk):
 
 def export_download(request, pk):
     bundle, data_request = selectors.export_get(user=request.user, pk=pk)
+    if not services.export_is_current(bundle=bundle, data_request=data_request):
+        # Edited, deleted or held since it was built: never serve the old content; build the current one.
+        return redirect("requests_board:request-export", pk=data_request.pk)
     if bundle.state != bundle.State.READY:
         return redirect("requests_board:export-detail", pk=bundle.pk)
     response = FileResponse(services.export_open(bundle=bundle), as_attachment=True, filename=bundle.file_name,

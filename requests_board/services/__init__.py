@@ -23,6 +23,7 @@ from .details import (
 )
 from .exports import (
     export_build,
+    export_is_current,
     export_open,
     export_request,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "clean_license",
     "clean_repository_url",
     "export_build",
+    "export_is_current",
     "export_open",
     "export_request",
     "notice_send",

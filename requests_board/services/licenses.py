@@ -65,12 +65,16 @@ def result_license_edit(*, actor: User, result_id: int, license: str, repository
     data_request_id = Result.objects.values_list("data_request_id", flat=True).get(pk=result_id)
     data_request = _lock_request(data_request_id)
     result = Result.objects.select_related("post", "author").get(pk=result_id)
-    check_can_edit_result_license(actor, result, data_request)
+    item = licensing_selectors.item_map(item_type=ItemType.RESULT, object_ids=[result.pk]).get(result.pk)
+    check_can_edit_result_license(actor, result, data_request, held=item is not None and item.is_held)
     if result.post.deleted_at is not None:
         raise ValidationError(_("This result was deleted."))
     errors = {}
     license = _collect(errors, clean_license, license)
-    repository_license = _collect(errors, clean_license, repository_license, "repository_license")
+    if (repository_license or "").strip():
+        repository_license = _collect(errors, clean_license, repository_license, "repository_license")
+    else:
+        repository_license = ""
     if errors:
         raise ValidationError(errors)
     if (license, repository_license) == (result.license, result.repository_license):
