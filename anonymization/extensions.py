@@ -5,7 +5,9 @@
 - `upload_subjects(*, topic_ids) -> dict[int, dict]`: per topic, `{"title", "url", "deadline"}`
   for the triage queue (one query whatever the number of topics);
 - `upload_approved(*, actor, upload) -> None`: called inside the approving transaction,
-  e.g. to make a private request public.
+  e.g. to make a private request public;
+- `published_withheld(*, user, upload) -> bool`: True when `user` may not download a
+  published file for a reason of the owning app (e.g. its license is held).
 """
 from django.conf import settings
 
@@ -26,3 +28,7 @@ def upload_subjects(*, topic_ids) -> dict:
 def upload_approved(*, actor, upload) -> None:
     for hook in _hooks("upload_approved"):
         hook(actor=actor, upload=upload)
+
+
+def published_withheld(*, user, upload) -> bool:
+    return any(hook(user=user, upload=upload) for hook in _hooks("published_withheld"))

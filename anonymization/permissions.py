@@ -91,4 +91,8 @@ def can_download_published(user, upload) -> bool:
         return False
     if not topics_visible_to(user, Topic.objects.filter(pk=upload.topic_id)).exists():
         return False
-    return upload.post_id is None or upload.post.deleted_at is None or can_moderate(user)
+    if not (upload.post_id is None or upload.post.deleted_at is None or can_moderate(user)):
+        return False
+    from . import extensions
+
+    return not extensions.published_withheld(user=user, upload=upload)

@@ -11,6 +11,8 @@
   moderator's move (e.g. patient data may leave a private channel only through review);
 - `withheld_posts(*, request, topic, posts) -> set[int]`: ids of posts whose body this
   viewer may not read (e.g. a result held for its license); their marks say why;
+- `withheld_posts_query(*, user) -> QuerySet | None`: ids of posts (a `values("post_id")`
+  queryset) whose text `user` may not read anywhere: search and revision history leave them out;
 - `topic_head(*, request, topic) -> str`: safe HTML for the page's <head> (e.g. JSON-LD);
 - `topic_licenses(*, topic_ids) -> dict[int, list[tuple[str, list[str]]]]`: the SPDX
   expressions that apply to each topic's content, each with the absolute addresses of
@@ -59,6 +61,15 @@ def mark_posts(*, request, topic, posts) -> None:
         if post.pk in withheld:
             post.content_hidden = True
             post.can_like = post.can_edit = False
+
+
+def without_withheld(*, user, posts):
+    """`posts` (a Post queryset) less those other apps withhold from `user` (one subquery each)."""
+    for hook in _hooks("withheld_posts_query"):
+        withheld = hook(user=user)
+        if withheld is not None:
+            posts = posts.exclude(pk__in=withheld)
+    return posts
 
 
 def topic_heads(*, request, topic) -> list[str]:

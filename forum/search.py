@@ -21,6 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from taggit.models import Tag
 
+from . import extensions
 from .models import Category, Post, Topic
 from .permissions import posts_visible_to
 
@@ -160,9 +161,9 @@ def _truncate(query: str) -> str:
 
 def _searchable_posts(user, *, category, tag, author, date_from, date_to, status):
     """Live posts in live topics that `user` may see, narrowed by the filters; no search yet."""
-    posts = posts_visible_to(
+    posts = extensions.without_withheld(user=user, posts=posts_visible_to(
         user, Post.objects.filter(deleted_at__isnull=True, topic__deleted_at__isnull=True)
-    ).order_by()
+    )).order_by()
     if category is not None:
         posts = posts.filter(Q(topic__category_id=category.pk) | Q(topic__category__parent_id=category.pk))
     if tag is not None:

@@ -1,8 +1,10 @@
 """Reads that licensing pages, other apps' pages and exports need."""
 from django.db.models import Count, Q
 
+from forum.permissions import can_moderate, moderated_category_ids
+
 from .models import ExportBundle, LicensedItem, LicenseEvent
-from .permissions import items_visible_to
+from .permissions import can_see_held, items_visible_to
 
 
 def item_map(*, item_type: str, object_ids) -> dict[int, LicensedItem]:
@@ -69,3 +71,21 @@ def held_keys(*, dataset_ids, result_ids) -> set[tuple[str, int]]:
         Q(item_type=LicensedItem.ItemType.DATASET, object_id__in=dataset_ids)
         | Q(item_type=LicensedItem.ItemType.RESULT, object_id__in=result_ids))
     return set(held.values_list("item_type", "object_id"))
+
+
+def withheld_result_posts(*, user):
+    """Post ids of held results whose text `user` may not read (a `values` queryset for a subquery);
+    None for moderators, who read everything."""
+    if can_moderate(user):
+        return None
+    held = LicensedItem.objects.filter(state=LicensedItem.State.HELD, post__isnull=False)
+    if user.is_authenticated:
+        held = held.exclude(author=user).exclude(topic__category_id__in=moderated_category_ids(user))
+    return held.values("post_id")
+
+
+def dataset_held_for(*, user, topic_id: int) -> bool:
+    """Whether the data of the request on `topic_id` is held and withheld from `user`."""
+    item = LicensedItem.objects.select_related("topic").filter(
+        item_type=LicensedItem.ItemType.DATASET, topic_id=topic_id).first()
+    return item is not None and not can_see_held(user, item)

@@ -290,3 +290,8 @@ def topic_licenses(*, topic_ids) -> dict:
             pages = [site + reverse("licensing:license-detail", args=[key]) for key in parse_license(expression).ids]
             licenses.setdefault(row["topic_id"], []).append((expression, pages))
     return licenses
+
+
+def withheld_posts_query(*, user):
+    """Held results are read only by their authors and moderators: search and revision history too."""
+    return licensing_selectors.withheld_result_posts(user=user)

@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from taggit.models import Tag
 
+from .. import extensions
 from ..models import (
     Bookmark,
     Category,
@@ -290,6 +291,8 @@ def post_revision_list(*, user, post: Post) -> list[RevisionView]:
     moderator = can_see_deleted_content(user, post.topic)
     if post.deleted_at is not None and not moderator:
         raise Http404
+    if not extensions.without_withheld(user=user, posts=Post.objects.filter(pk=post.pk)).exists():
+        raise Http404  # e.g. a result held for its license: only its author and moderators read it
     revisions = PostRevision.objects.filter(post=post).select_related("editor").order_by("number")
     if not moderator:
         revisions = revisions.filter(hidden=False)
