@@ -1,18 +1,9 @@
 """Read-only admin views: decisions go through the review page, which writes the audit log."""
 from django.contrib import admin
 
+from forum.admin import ReadOnlyAdmin
+
 from .models import AuditRecord, Upload
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AuditInline(admin.TabularInline):

@@ -1,18 +1,9 @@
 """Read-only admin views: holds and releases come from the license check, which writes the log."""
 from django.contrib import admin
 
+from forum.admin import ReadOnlyAdmin
+
 from .models import ExportBundle, LicensedItem, LicenseEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EventInline(admin.TabularInline):

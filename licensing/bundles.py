@@ -38,7 +38,7 @@ _NOT_PRINTABLE_IN_YAML = re.compile("[\x7f-\x9f\ufffe\uffff]")
 
 def _quoted(value: str) -> str:
     # A JSON string is a valid double-quoted YAML scalar once the characters YAML refuses even
-    # inside quotes (DEL, C1 controls, non-characters) are written as \\uXXXX escapes.
+    # inside quotes (DEL, C1 controls, non-characters) are written as escapes such as \u007f.
     quoted = json.dumps(value, ensure_ascii=False)
     return _NOT_PRINTABLE_IN_YAML.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
 
@@ -115,12 +115,7 @@ def citation_cff(*, title: str, authors: list[Author], date_released: datetime.d
 
 def license_ids_of(*expressions: str) -> list[str]:
     """Every license identifier in these expressions, in order of first use."""
-    ids = []
-    for expression in expressions:
-        for key in parse(expression).ids if expression else ():
-            if key not in ids:
-                ids.append(key)
-    return ids
+    return list(dict.fromkeys(key for expression in expressions if expression for key in parse(expression).ids))
 
 
 def license_file(spdx_id: str) -> str:

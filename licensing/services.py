@@ -10,19 +10,15 @@ from forum.models import Post, Topic, User
 from forum.pagecache import invalidate_on_commit
 
 from . import extensions
+from .bundles import license_ids_of
 from .models import ExportBundle, LicensedItem, LicenseEvent
 from .policy import item_problems
-from .registry import parse
 
 State = LicensedItem.State
 
 
 def _license_ids(*expressions: str) -> str:
-    ids = []
-    for expression in expressions:
-        for key in parse(expression).ids if expression else ():
-            if key not in ids:
-                ids.append(key)
+    ids = license_ids_of(*expressions)
     return f" {' '.join(ids)} " if ids else ""
 
 
@@ -96,7 +92,7 @@ def _item_check(*, item_id: int, now: datetime.datetime | None = None) -> str:
             LicenseEvent.objects.create(item=item, action=LicenseEvent.Action.HELD, revision=item.revision,
                                         expression=item.expression, code_expression=item.code_expression,
                                         problems=problems, created_at=now)
-            item.state, item.problems = State.HELD, problems
+            item.problems = problems  # the hook's email is about these
             extensions.license_held(item=item)
     elif was_held:
         outcome = "released"
