@@ -176,27 +176,3 @@ class AuditRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("The audit log is append-only."))
-
-
-class ReviewNotice(models.Model):
-    """One email owed about a review (an outbox row, unique per key, like requests' notices).
-
-    The email says only that there is something to read, never what."""
-
-    class Kind(models.TextChoices):
-        WAITING = "waiting", _("A file waits for review")
-        MESSAGE = "message", _("A new message about a file")
-        DECIDED = "decided", _("A decision about your file")
-
-    key = models.CharField(max_length=200, unique=True)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="notices")
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="review_notice_unsent")]
-
-    def __str__(self):
-        return f"{self.kind} → {self.recipient_id}"

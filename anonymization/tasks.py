@@ -1,5 +1,4 @@
 """Celery tasks of the anonymization app: thin, idempotent, retried."""
-import smtplib
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -43,12 +42,6 @@ def republish_stalled(*, older_than_seconds: int = 900) -> int:
     return len(upload_ids)
 
 
-@shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=30, retry_backoff_max=3600,
-             max_retries=10)
-def send_review_notice(*, notice_id: int) -> bool:
-    return services.review_notice_send(notice_id=notice_id)
-
-
 @shared_task
 def rescan_stalled(*, older_than_seconds: int = 900) -> int:
     """Queue again the scans a lost task or a dead worker left unfinished (beat, every 10 minutes)."""
@@ -56,14 +49,6 @@ def rescan_stalled(*, older_than_seconds: int = 900) -> int:
     for version_id in version_ids:
         scan_upload.delay(version_id=version_id)
     return len(version_ids)
-
-
-@shared_task
-def send_pending_review_notices() -> int:
-    notice_ids = services.review_notices_pending()
-    for notice_id in notice_ids:
-        send_review_notice.delay(notice_id=notice_id)
-    return len(notice_ids)
 
 
 @shared_task

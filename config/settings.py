@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "forum.context_processors.site",
+                "forum.context_processors.notifications",
                 "anonymization.context_processors.triage",
             ],
         },
@@ -298,14 +299,18 @@ MARKDOWN_RENDER_SECONDS = env.float("MARKDOWN_RENDER_SECONDS", default=2.0)
 PROFILE_MAX_EXPERTISE_TAGS = 10
 FORUM_MAX_TAGS_PER_TOPIC = env.int("FORUM_MAX_TAGS_PER_TOPIC", default=5)
 # (count, seconds) per person; moderators are exempt.
-FORUM_RATE_LIMITS = {"post": (env.int("FORUM_POSTS_PER_10_MINUTES", default=30), 600)}
+FORUM_RATE_LIMITS = {
+    "post": (env.int("FORUM_POSTS_PER_10_MINUTES", default=30), 600),
+    # Per address of the visitor: the newsletter form needs no account.
+    "subscribe": (env.int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=10), 3600),
+}
 # Whole pages for anonymous visitors (forum/pagecache.py); 0 turns the cache off.
 # Off by default without Redis outside DEBUG: a per-process cache would let one gunicorn worker
 # keep serving a page another worker's write (a delete, a move to private) made stale.
 ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=300 if (REDIS_URL or DEBUG) else 0)
 # Apps that add to forum pages (a panel on a topic, marks on posts, figures on a profile);
 # the forum loads them by name so it never imports them (forum/extensions.py).
-FORUM_EXTENSIONS = ["requests_board.forum_hooks"]
+FORUM_EXTENSIONS = ["requests_board.forum_hooks", "anonymization.forum_hooks"]
 # Apps that own what uploads are attached to (anonymization/extensions.py).
 ANONYMIZATION_EXTENSIONS = ["requests_board.anonymization_hooks"]
 # Apps told when a license check holds or releases one of their items (licensing/extensions.py).
@@ -337,6 +342,17 @@ ANONYMIZATION_AUTO_PUBLISH_CLEAN = env.bool("ANONYMIZATION_AUTO_PUBLISH_CLEAN", 
 ANONYMIZATION_RETENTION_DAYS = env.int("ANONYMIZATION_RETENTION_DAYS", default=30)
 ANONYMIZATION_DOWNLOAD_LINK_SECONDS = env.int("ANONYMIZATION_DOWNLOAD_LINK_SECONDS", default=600)
 
+# --- Notifications and email (forum/services/mail.py, digests.py) ------------------
+# Notification emails wait this long, so what a person reads on the site meanwhile is not sent.
+NOTIFICATIONS_EMAIL_DELAY_SECONDS = env.int(
+    "NOTIFICATIONS_EMAIL_DELAY_SECONDS", default=0 if CELERY_TASK_ALWAYS_EAGER else 120)
+NOTIFICATIONS_FANOUT_CHUNK = env.int("NOTIFICATIONS_FANOUT_CHUNK", default=1000)  # watchers per task
+EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=100)  # emails per SMTP connection
+EMAIL_HARD_FAILURES_BEFORE_FAILING = env.int("EMAIL_HARD_FAILURES_BEFORE_FAILING", default=3)
+DIGEST_CHUNK = env.int("DIGEST_CHUNK", default=200)  # digests per task
+NEWSLETTER_CONFIRM_DAYS = env.int("NEWSLETTER_CONFIRM_DAYS", default=7)
+NEWSLETTER_CONFIRM_RESEND_MINUTES = 10
+
 # --- Licensing policy (licensing/policy.py) ---------------------------------------------
 # SPDX identifiers allowed per kind of item, the first being the default the forms preselect.
 LICENSING_DATA_LICENSES = env.list("LICENSING_DATA_LICENSES", default=["CC-BY-SA-4.0", "CC-BY-4.0", "CC0-1.0"])
@@ -357,10 +373,10 @@ CELERY_TASK_ANNOTATIONS = {"anonymization.tasks.scan_upload": {
 
 CELERY_BEAT_SCHEDULE = {
     "expire-claims": {"task": "requests_board.tasks.expire_claims", "schedule": 3600.0},
-    "send-pending-notices": {"task": "requests_board.tasks.send_pending_notices", "schedule": 600.0},
+    "send-due-emails": {"task": "forum.tasks.send_due_emails", "schedule": 60.0},
+    "send-digests": {"task": "forum.tasks.send_digests", "schedule": 900.0},
     "rescan-stalled-uploads": {"task": "anonymization.tasks.rescan_stalled", "schedule": 600.0},
     "republish-stalled-uploads": {"task": "anonymization.tasks.republish_stalled", "schedule": 600.0},
-    "send-pending-review-notices": {"task": "anonymization.tasks.send_pending_review_notices", "schedule": 600.0},
     "delete-expired-uploads": {"task": "anonymization.tasks.delete_expired_files", "schedule": 24 * 3600.0},
     "recheck-licenses": {"task": "licensing.tasks.check_pending_licenses", "schedule": 600.0},
     "build-stalled-exports": {"task": "requests_board.tasks.build_stalled_exports", "schedule": 600.0},

@@ -38,3 +38,4 @@ if REDIS_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+NOTIFICATIONS_EMAIL_DELAY_SECONDS = 0

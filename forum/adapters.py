@@ -15,6 +15,8 @@ class AccountAdapter(DefaultAccountAdapter):
         confirmed = super().confirm_email(request, email_address)
         if confirmed:
             services.welcome_email_queue(user=email_address.user)
+            if email_address.primary or email_address.email.lower() == email_address.user.email.lower():
+                services.digest_subscription_for_account(user=email_address.user)
         return confirmed
 
 

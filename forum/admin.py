@@ -5,7 +5,19 @@ from django.utils.translation import gettext_lazy as _
 
 from . import pagecache, services
 from .markdown import render_markdown
-from .models import Category, Post, TermsAcceptance, TermsVersion, Topic, TopicEvent, User
+from .models import (
+    Category,
+    DigestDelivery,
+    DigestSubscription,
+    MailboxStatus,
+    OutboundEmail,
+    Post,
+    TermsAcceptance,
+    TermsVersion,
+    Topic,
+    TopicEvent,
+    User,
+)
 from .selectors import TERMS_CACHE_KEY
 
 
@@ -98,3 +110,59 @@ class TopicEventAdmin(ReadOnlyAdmin):
     list_display = ("topic", "actor", "kind", "detail", "created_at")
     list_select_related = ("topic", "actor")
     list_filter = ("kind",)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    """Every email the site owed: failed ones stay here with their error, for staff to see and resend."""
+
+    list_display = ("kind", "to", "status", "attempts", "last_error", "created_at", "sent_at")
+    list_filter = ("status", "kind")
+    search_fields = ("to", "key")
+    exclude = ("html_body",)
+    actions = ["resend"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_staff  # for the resend action only; every field stays read-only
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields if field.name != "html_body"]
+
+    @admin.action(description=_("Send again (failed or skipped emails)"))
+    def resend(self, request, queryset):
+        count = services.emails_retry(email_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(count)d emails will be sent again.") % {"count": count})
+
+
+@admin.register(MailboxStatus)
+class MailboxStatusAdmin(ReadOnlyAdmin):
+    list_display = ("email", "hard_failures", "failing_since", "last_error", "updated_at")
+    list_filter = (("failing_since", admin.EmptyFieldListFilter),)
+    search_fields = ("email",)
+    actions = ["clear"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    @admin.action(description=_("Let these addresses receive email again"))
+    def clear(self, request, queryset):
+        for email in queryset.values_list("email", flat=True):
+            services.mailbox_clear(email=email)
+        self.message_user(request, _("Cleared."))
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "frequency", "confirmed_at", "unsubscribed_at", "last_period")
+    list_filter = ("frequency",)
+    search_fields = ("email", "user__username", "user__email")
+    list_select_related = ("user",)
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("subscription", "period", "item_count", "created_at", "email")
+    list_select_related = ("subscription", "subscription__user", "email")

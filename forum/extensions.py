@@ -16,7 +16,14 @@
 - `topic_head(*, request, topic) -> str`: safe HTML for the page's <head> (e.g. JSON-LD);
 - `topic_licenses(*, topic_ids) -> dict[int, list[tuple[str, list[str]]]]`: the SPDX
   expressions that apply to each topic's content, each with the absolute addresses of
-  its licenses' pages, for feeds.
+  its licenses' pages, for feeds;
+- `notification_kinds() -> list[forum.notifications.NotificationKind]`: the kinds of
+  notification the app sends (read once, see forum/notifications.py);
+- `post_notification_kind(*, post) -> str | None`: the kind a new post's watchers hear
+  about instead of "posted" (e.g. "a progress update on a request you watch");
+- `digest_sections(*, user, since, now) -> list[forum.selectors.digests.DigestSection]`:
+  news for one digest reader (an anonymous user for newsletter subscribers); nothing the
+  reader may not see, nothing held.
 
 Each hook must run a fixed number of queries whatever the page holds.
 """
@@ -101,3 +108,20 @@ def topic_move_refusal(*, topic, destination) -> str | None:
         if reason:
             return reason
     return None
+
+
+def post_notification_kind(*, post) -> str | None:
+    """The first kind another app gives a new post's watchers, if any."""
+    for hook in _hooks("post_notification_kind"):
+        kind = hook(post=post)
+        if kind:
+            return kind
+    return None
+
+
+def digest_sections(*, user, since, now) -> list:
+    """Digest sections other apps add for `user` (anonymous for the public newsletter)."""
+    sections = []
+    for hook in _hooks("digest_sections"):
+        sections.extend(hook(user=user, since=since, now=now))
+    return sections

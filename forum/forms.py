@@ -8,9 +8,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import NotificationLevel
+from .models import DigestSubscription, NotificationLevel
+from .notifications import Delivery
 from .permissions import SELF_SERVICE_ROLES, Role
 from .selectors import terms_current
+from .services.digests import time_zone_names
 
 # Self-service roles, worded as what the person wants to do here.
 ROLE_CHOICES = [
@@ -266,3 +268,56 @@ class NotificationLevelForm(forms.Form):
     level = forms.TypedChoiceField(
         label=_("Notifications"), coerce=int, choices=NotificationLevel.choices,
     )
+
+
+class NotificationSettingsForm(forms.Form):
+    """The digest's schedule and, per kind of notification, how to hear about it by email."""
+
+    frequency = forms.ChoiceField(label=_("Digest"), choices=DigestSubscription.Frequency.choices)
+    weekday = forms.TypedChoiceField(
+        label=_("Day (weekly digests)"), choices=DigestSubscription.Weekday.choices, coerce=int)
+    hour = forms.TypedChoiceField(
+        label=_("Hour"), choices=[(h, f"{h:02d}:00") for h in range(24)], coerce=int)
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+
+    def __init__(self, *args, user, current: dict, **kwargs):
+        subscription = current["subscription"]
+        initial = {
+            "frequency": subscription.frequency if subscription else DigestSubscription.Frequency.OFF,
+            "weekday": subscription.weekday if subscription else 0,
+            "hour": subscription.hour if subscription else 8,
+            "time_zone": subscription.time_zone if subscription else "UTC",
+        }
+        for row in current["kinds"]:
+            initial[f"kind_{row['kind'].name}"] = row["delivery"]
+        super().__init__(*args, initial=initial, **kwargs)
+        self.user = user
+        self.fields["time_zone"].choices = [(name, name) for name in time_zone_names()]
+        self.kind_fields = []
+        for row in current["kinds"]:
+            kind = row["kind"]
+            name = f"kind_{kind.name}"
+            self.fields[name] = forms.ChoiceField(
+                label=kind.label, choices=Delivery.choices, widget=forms.RadioSelect)
+            self.kind_fields.append(name)
+
+    def schedule_fields(self):
+        return [self[name] for name in ("frequency", "weekday", "hour", "time_zone")]
+
+    def kind_bound_fields(self):
+        return [self[name] for name in self.kind_fields]
+
+    def save(self):
+        data = self.cleaned_data
+        return services.notification_settings_update(
+            user=self.user, frequency=data["frequency"], weekday=data["weekday"], hour=data["hour"],
+            tz=data["time_zone"], deliveries={name[len("kind_"):]: data[name] for name in self.kind_fields},
+        )
+
+
+class NewsletterForm(forms.Form):
+    email = forms.EmailField(label=_("Your email address"), max_length=254)
+
+
+class ModeratorMessageForm(forms.Form):
+    text = forms.CharField(label=_("Message"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))

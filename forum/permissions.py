@@ -74,6 +74,16 @@ def check_can_edit_profile(user, profile_user) -> None:
         raise PermissionDenied(_("You cannot edit this profile."))
 
 
+def can_send_moderator_message(user, recipient) -> bool:
+    """Moderators write to anybody else; the message arrives as a notification."""
+    return can_moderate(user) and user.pk != recipient.pk and recipient.is_active
+
+
+def check_can_send_moderator_message(user, recipient) -> None:
+    if not can_send_moderator_message(user, recipient):
+        raise PermissionDenied(_("Only moderators can send messages, and not to themselves."))
+
+
 def check_can_grant_roles(actor) -> None:
     """Only staff hand out roles; moderator and anonymization team are never self-service.
 
@@ -304,3 +314,25 @@ def can_post_in_category(user, category) -> bool:
 def check_can_post_in_category(user, category) -> None:
     if not can_post_in_category(user, category):
         raise PermissionDenied(_("You cannot post in this category."))
+
+
+def topic_readers_among(topic, user_ids) -> set[int]:
+    """Which of `user_ids` (active people only) may see `topic`: the rule of `topics_visible_to`,
+    asked for many people at once (one query), for notification fan-out."""
+    from .models import Category, User
+
+    people = User.objects.filter(pk__in=list(user_ids), is_active=True)
+    if topic.deleted_at is None and topic.category.security != Category.Security.PRIVATE:
+        return set(people.values_list("pk", flat=True))
+    moderate = {"codename": "moderate", "content_type__app_label": "forum"}
+    allowed = (
+        Q(is_superuser=True)
+        | Q(**{f"groups__permissions__{k}": v for k, v in moderate.items()})
+        | Q(**{f"user_permissions__{k}": v for k, v in moderate.items()})
+        | Q(moderated_categories=topic.category_id)
+    )
+    if topic.category.parent_id:
+        allowed |= Q(moderated_categories=topic.category.parent_id)
+    if topic.deleted_at is None:
+        allowed |= Q(groups__categories=topic.category_id) | Q(pk=topic.author_id)
+    return set(people.filter(allowed).values_list("pk", flat=True).distinct())

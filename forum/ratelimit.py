@@ -42,3 +42,10 @@ def rate_limited(kind: str):
             return view(request, *args, **kwargs)
         return wrapper
     return decorator
+
+
+def over_limit(kind: str, identity: str) -> bool:
+    """Count one more action of `kind` by `identity` (e.g. a visitor's address); True above
+    settings.FORUM_RATE_LIMITS[kind]."""
+    limit, window = settings.FORUM_RATE_LIMITS[kind]
+    return _hit(f"ratelimit:{kind}:{identity}", window) > limit

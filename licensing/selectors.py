@@ -89,3 +89,9 @@ def dataset_held_for(*, user, topic_id: int) -> bool:
     item = LicensedItem.objects.select_related("topic").filter(
         item_type=LicensedItem.ItemType.DATASET, topic_id=topic_id).first()
     return item is not None and not can_see_held(user, item)
+
+
+def held_object_ids(*, item_type: str):
+    """Object ids of the held items of one type (a `values` queryset for a subquery): digests
+    and other lists for everybody leave them out, whoever reads."""
+    return LicensedItem.objects.filter(state=LicensedItem.State.HELD, item_type=item_type).values("object_id")

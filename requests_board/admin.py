@@ -1,7 +1,7 @@
 """Read-only admin views: every change goes through the services, which keep the history."""
 from django.contrib import admin
 
-from .models import Claim, DataRequest, Notice, RequestEvent, Result
+from .models import Claim, DataRequest, RequestEvent, Result
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -44,8 +44,3 @@ class DataRequestAdmin(ReadOnlyAdmin):
 class ResultAdmin(ReadOnlyAdmin):
     list_display = ("data_request", "author", "license", "repository_url", "accepted_at")
 
-
-@admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "recipient", "data_request", "created_at", "sent_at")
-    list_filter = ("kind",)

@@ -295,3 +295,41 @@ def topic_licenses(*, topic_ids) -> dict:
 def withheld_posts_query(*, user):
     """Held results are read only by their authors and moderators: search and revision history too."""
     return licensing_selectors.withheld_result_posts(user=user)
+
+
+def notification_kinds() -> list:
+    from .notifications import NOTIFICATION_KINDS
+
+    return NOTIFICATION_KINDS
+
+
+def post_notification_kind(*, post) -> str | None:
+    """Watchers of a request hear "a progress update" or "a result", not just "a new post"."""
+    from .notifications import NoticeKind
+
+    kind = selectors.post_kind(post_id=post.pk)
+    return {"result": NoticeKind.RESULT_DELIVERED, "update": NoticeKind.REQUEST_UPDATE}.get(kind)
+
+
+def digest_sections(*, user, since, now) -> list:
+    from forum.selectors.digests import DigestItem, DigestSection, absolute
+
+    news = selectors.digest_news(user=user, since=since, now=now)
+
+    def request_item(data_request, detail=""):
+        return DigestItem(data_request.topic.title, absolute(data_request.get_absolute_url()), detail)
+
+    def result_item(result):
+        return DigestItem(result.data_request.topic.title, absolute(result.post.get_absolute_url()),
+                          _("by %(name)s, %(license)s") % {"name": result.author.name, "license": result.license})
+
+    sections = [
+        DigestSection(_("New requests that match your expertise"),
+                      [request_item(r, r.category.name) for r in news.get("matching", [])]),
+        DigestSection(_("New requests"), [request_item(r, r.category.name) for r in news.get("new", [])]),
+        DigestSection(_("Due within a week and nobody has claimed them yet"), [
+            request_item(r, _("due %(date)s") % {"date": r.deadline.isoformat()}) for r in news["due_soon"]]),
+        DigestSection(_("New results"), [result_item(r) for r in news["results"]]),
+        DigestSection(_("Accepted results"), [result_item(r) for r in news["accepted"]]),
+    ]
+    return sections

@@ -1,6 +1,7 @@
 """What the requests board does when licensing holds or releases one of its items
-(see licensing/extensions.py): it tells the item's author by email."""
-from .models import DataRequest, Notice, Result
+(see licensing/extensions.py): it notifies the item's author."""
+from .models import DataRequest, Result
+from .notifications import NoticeKind
 from .services.lifecycle import _notify
 
 
@@ -15,12 +16,12 @@ def _request_of(item) -> DataRequest | None:
 def license_held(*, item) -> None:
     data_request = _request_of(item)
     if data_request is not None:
-        _notify(item.author, Notice.Kind.LICENSE_HELD, data_request,
+        _notify(item.author, NoticeKind.LICENSE_HELD, data_request,
                 f"license-held:{item.item_type}:{item.object_id}:{item.revision}")
 
 
 def license_released(*, item) -> None:
     data_request = _request_of(item)
     if data_request is not None:
-        _notify(item.author, Notice.Kind.LICENSE_RELEASED, data_request,
+        _notify(item.author, NoticeKind.LICENSE_RELEASED, data_request,
                 f"license-released:{item.item_type}:{item.object_id}:{item.revision}")

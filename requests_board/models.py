@@ -296,35 +296,3 @@ class RequestEvent(models.Model):
 
     def __str__(self):
         return f"{self.data_request_id}: {self.kind}"
-
-
-class Notice(models.Model):
-    """One email owed to one person (an outbox row).
-
-    Written in the transaction that decided it, with a unique key, so a retried
-    or concurrent task can never owe the same email twice; `sent_at` records delivery.
-    """
-
-    class Kind(models.TextChoices):
-        CLAIMED = "claimed", _("Your request was claimed")
-        CLAIM_REMINDER = "claim_reminder", _("Reminder: post an update")
-        CLAIM_EXPIRED = "claim_expired", _("Your claim was released")
-        CLAIM_RELEASED = "claim_released", _("A claim was released")
-        RESULT_DELIVERED = "result_delivered", _("A result was delivered")
-        RESULT_ACCEPTED = "result_accepted", _("Your result was accepted")
-        REQUEST_ENDED = "request_ended", _("A request you claimed ended")
-        LICENSE_HELD = "license_held", _("Held for its license")
-        LICENSE_RELEASED = "license_released", _("Released: the license is fixed")
-
-    key = models.CharField(max_length=200, unique=True)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    data_request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="notices")
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="notice_unsent")]
-
-    def __str__(self):
-        return f"{self.kind} → {self.recipient_id}"

@@ -330,3 +330,48 @@ def request_licenses(*, topic_ids) -> list[dict]:
     """Data license and accepted result's license of the requests on these topics (one query)."""
     return list(DataRequest.objects.filter(topic_id__in=list(topic_ids)).values(
         "pk", "topic_id", "data_license", "accepted_result_id", "accepted_result__license"))
+
+
+def post_kind(*, post_id: int) -> str | None:
+    """'result' or 'update' when a forum post is a request's result or progress update (one query)."""
+    if Result.objects.filter(post_id=post_id).exists():
+        return "result"
+    if ProgressUpdate.objects.filter(post_id=post_id).exists():
+        return "update"
+    return None
+
+
+def digest_news(*, user, since: datetime.datetime, now: datetime.datetime, limit: int = 10) -> dict[str, list]:
+    """What a digest tells `user` (anonymous for the public newsletter) about requests, one query
+    per list: requests matching their expertise, open requests due within a week that nobody
+    claimed, new results, accepted results, and for the public newsletter new requests. Only
+    what `user` may see, and never an item held for its license (whoever reads)."""
+    held_datasets = licensing_selectors.held_object_ids(item_type="dataset")
+    held_results = licensing_selectors.held_object_ids(item_type="result")
+    visible = requests_visible_to(user, DataRequest.objects.all()).exclude(pk__in=held_datasets)
+    if not user.is_authenticated:
+        visible = public_requests(visible)
+    base = visible.select_related("topic", "category")
+    news: dict[str, list] = {}
+    if user.is_authenticated:
+        slugs = expertise_slugs(user=user)
+        if slugs:
+            tagged = TaggedItem.objects.filter(
+                content_type=ContentType.objects.get_for_model(Topic), tag__slug__in=slugs).values("object_id")
+            news["matching"] = list(
+                base.filter(state=State.OPEN, topic_id__in=tagged, published_at__gte=since, published_at__lt=now)
+                .exclude(author=user).order_by("-published_at")[:limit])
+    else:
+        news["new"] = list(base.filter(published_at__gte=since, published_at__lt=now).order_by("-published_at")[:limit])
+    today = timezone.localdate(now)
+    news["due_soon"] = list(
+        base.filter(state=State.OPEN, deadline__gte=today, deadline__lte=today + datetime.timedelta(days=7))
+        .exclude(claims__status=Claim.Status.ACTIVE).order_by("deadline", "pk")[:limit])
+    results = (
+        Result.objects.filter(data_request__in=visible.values("pk"), post__deleted_at__isnull=True)
+        .exclude(pk__in=held_results).select_related("data_request", "data_request__topic", "author", "post")
+    )
+    news["results"] = list(results.filter(created_at__gte=since, created_at__lt=now).order_by("-created_at")[:limit])
+    news["accepted"] = list(
+        results.filter(accepted_at__gte=since, accepted_at__lt=now).order_by("-accepted_at")[:limit])
+    return news

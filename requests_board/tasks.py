@@ -1,34 +1,13 @@
 """Background work for requests: thin tasks that call services and are safe to run twice."""
-import smtplib
-
 from celery import shared_task
 
 from . import services
-
-
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
-def send_notice(*, notice_id: int) -> bool:
-    return services.notice_send(notice_id=notice_id)
 
 
 @shared_task
 def expire_claims() -> dict:
     """Periodic (Celery beat): remind quiet claimants, release claims still quiet after the reminder."""
     return services.claims_expire()
-
-
-@shared_task
-def send_pending_notices() -> int:
-    """Periodic (Celery beat): queue again the emails a crashed worker or a lost message left unsent."""
-    pending = services.notices_pending()
-    for notice_id in pending:
-        send_notice.delay(notice_id=notice_id)
-    return len(pending)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5, acks_late=True)

@@ -1,6 +1,5 @@
 """Every write of the anonymization app (see the modules for the details)."""
 from .audit import audit, audit_downloaded, audit_report_viewed
-from .notices import review_notice_send, review_notices_pending
 from .review import Decision, message_post, upload_decide
 from .uploads import (
     files_expire,
@@ -17,6 +16,6 @@ from .uploads import (
 __all__ = [
     "Decision", "audit", "audit_downloaded", "audit_report_viewed", "files_expire", "message_post",
     "publications_stalled",
-    "review_notice_send", "review_notices_pending", "scans_stalled", "upload_add_version", "upload_create",
+    "scans_stalled", "upload_add_version", "upload_create",
     "upload_decide", "upload_publish", "upload_vet", "version_scan", "version_scan_failed",
 ]

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from forum.markdown import render_markdown
 from forum.models import User
 
-from ..models import AuditRecord, ReviewMessage, ReviewNotice, Upload
+from ..models import AuditRecord, ReviewMessage, Upload
+from ..notifications import ReviewKind
 from ..permissions import check_can_decide, check_can_write_message
 from .audit import audit
 from .notices import notify, team_members
@@ -58,7 +59,7 @@ def upload_decide(*, actor: User, upload_id: int, decision: str, reason: str = "
         upload.save(update_fields=["state", "decided_at", "decided_by", "decision_reason"])
         action = Action.CHANGES_REQUESTED if decision == Decision.CHANGES else Action.REJECTED
         audit(action, actor=actor, upload=upload, version=upload.current_version, detail=reason, ip=ip)
-    notify(upload.uploader, ReviewNotice.Kind.DECIDED, upload, f"decided:{upload.pk}:{upload.current_version_id}:"
+    notify(upload.uploader, ReviewKind.DECIDED, upload, f"decided:{upload.pk}:{upload.current_version_id}:"
                                                                f"{decision}")
     return upload
 
@@ -87,5 +88,5 @@ def message_post(*, actor: User, upload_id: int, raw: str, ip: str | None = None
         recipients = [upload.uploader]
     for recipient in recipients:
         if recipient.pk != actor.pk:
-            notify(recipient, ReviewNotice.Kind.MESSAGE, upload, f"message:{message.pk}:{recipient.pk}")
+            notify(recipient, ReviewKind.MESSAGE, upload, f"message:{message.pk}:{recipient.pk}")
     return message

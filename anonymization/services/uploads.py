@@ -14,7 +14,8 @@ from forum.models import User
 from forum.pagecache import invalidate_on_commit
 
 from .. import extensions, filetypes
-from ..models import AuditRecord, ReviewNotice, Upload, UploadVersion
+from ..models import AuditRecord, Upload, UploadVersion
+from ..notifications import ReviewKind
 from ..permissions import check_can_add_version
 from ..scanning import scan_file
 from ..storage import published_storage, quarantine_storage, random_name
@@ -199,7 +200,7 @@ def _scan_finish(*, version_id: int, report: dict, failed: bool = False) -> bool
         upload.save(update_fields=["state"])
         for member in team_members():
             if member.pk != upload.uploader_id:
-                notify(member, ReviewNotice.Kind.WAITING, upload, f"waiting:{version.pk}:{member.pk}")
+                notify(member, ReviewKind.WAITING, upload, f"waiting:{version.pk}:{member.pk}")
     return True
 
 

@@ -1,5 +1,13 @@
 """The forum's models, one module per subject, re-exported here."""
 from .content import Category, Post, PostRevision, Topic, TopicEvent
+from .notifications import (
+    DigestDelivery,
+    DigestSubscription,
+    EmailPreference,
+    MailboxStatus,
+    Notification,
+    OutboundEmail,
+)
 from .people import TermsAcceptance, TermsVersion, User
 from .reading import (
     Bookmark,
@@ -12,7 +20,8 @@ from .reading import (
 )
 
 __all__ = [
-    "Bookmark", "Category", "CategoryNotificationSetting", "NotificationLevel", "Post", "PostLike",
+    "Bookmark", "Category", "CategoryNotificationSetting", "DigestDelivery", "DigestSubscription",
+    "EmailPreference", "MailboxStatus", "Notification", "NotificationLevel", "OutboundEmail", "Post", "PostLike",
     "PostRevision", "TagNotificationSetting", "TermsAcceptance", "TermsVersion", "Topic", "TopicEvent",
     "TopicNotificationSetting", "TopicRead", "User",
 ]

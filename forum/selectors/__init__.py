@@ -1,4 +1,10 @@
 """Every read a forum page needs, with joins and counts done in the query; re-exported here."""
+from .notifications import (
+    describe_notifications,
+    notification_list,
+    notification_settings_for,
+    unread_notification_count,
+)
 from .people import (
     TERMS_CACHE_KEY,
     profile_activity,
@@ -33,6 +39,7 @@ from .topics import (
 )
 
 __all__ = [
+    "describe_notifications", "notification_list", "notification_settings_for", "unread_notification_count",
     "LIST_ORDERS", "POSTS_PER_PAGE", "TERMS_CACHE_KEY", "TOP_PERIODS", "bookmark_list", "category_choices",
     "category_get", "category_list", "notification_level_effective", "notification_levels_for", "post_get",
     "post_get_by_number", "post_page_number", "post_revision_list", "profile_activity", "profile_get",

@@ -28,9 +28,50 @@ from .content import (
     topic_set_pinned,
     topic_set_tags,
 )
+from .digests import (
+    TokenError,
+    digest_period,
+    digest_prepare,
+    digest_subscription_for_account,
+    digests_due,
+    newsletter_confirm,
+    newsletter_subscribe,
+    newsletter_token_read,
+    notification_settings_update,
+)
+from .mail import (
+    email_owe,
+    email_preference_set,
+    emails_due,
+    emails_retry,
+    emails_send,
+    mailbox_clear,
+    unsubscribe_apply,
+    unsubscribe_read,
+    unsubscribe_url,
+)
+from .notifications import (
+    like_notify,
+    moderator_message_send,
+    notification_open,
+    notifications_mark_all_read,
+    notifications_mark_read_in_topic,
+    notify,
+    notify_many,
+    post_notify,
+    post_notify_queue,
+    post_notify_watchers,
+)
 from .reading import bookmark_remove, bookmark_set, notification_level_set, post_like, post_unlike
 
 __all__ = [
+    "TokenError", "digest_period", "digest_prepare", "digest_subscription_for_account", "digests_due", "email_owe",
+    "email_preference_set", "emails_due", "emails_retry", "emails_send", "like_notify", "mailbox_clear",
+    "moderator_message_send",
+    "newsletter_confirm", "newsletter_subscribe", "newsletter_token_read", "notification_open",
+    "notification_settings_update", "notifications_mark_all_read", "notifications_mark_read_in_topic", "notify",
+    "notify_many", "post_notify", "post_notify_queue", "post_notify_watchers", "unsubscribe_apply",
+    "unsubscribe_read", "unsubscribe_url",
     "bookmark_remove", "bookmark_set", "category_create", "clean_tags", "notification_level_set", "post_create",
     "post_delete", "post_edit", "post_hide_history", "post_like", "post_restore", "post_unlike", "posts_rerender",
     "profile_update", "render_post_text",

@@ -29,6 +29,7 @@ from ..permissions import (
     check_can_reply,
     check_can_restore_post,
 )
+from .notifications import post_notify_queue
 
 # --- Helpers ----------------------------------------------------------------------
 
@@ -167,6 +168,7 @@ def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=
     Topic.objects.filter(pk=topic.pk).update(view_count=1)
     search.index_posts([post.pk])
     invalidate_on_commit()
+    post_notify_queue(post)
     topic.first_post = post
     topic.mentions = rendered.mentions
     return topic
@@ -194,6 +196,7 @@ def post_create(*, actor: User, topic_id: int, raw: str, reply_to_number: int | 
     topic_mark_read(user=actor, topic=topic, number=number)
     search.index_posts([post.pk])
     invalidate_on_commit()
+    post_notify_queue(post)
     post.topic = topic
     post.mentions = rendered.mentions
     return post

@@ -21,6 +21,7 @@ from ..models import (
 from ..pagecache import invalidate_on_commit
 from ..permissions import check_can_like_post, posts_visible_to
 from .content import _lock_post
+from .notifications import like_notify
 
 
 @transaction.atomic
@@ -38,6 +39,7 @@ def post_like(*, actor: User, post_id: int) -> bool:
         return False
     Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
     Topic.objects.filter(pk=post.topic_id).update(like_count=F("like_count") + 1)
+    like_notify(post=post, actor=actor)
     invalidate_on_commit()
     return True
 

@@ -1,4 +1,15 @@
 """Forum views, one module per subject. Each parses input, checks one permission, calls one service or selector."""
+from .notifications import (
+    email_unsubscribe,
+    moderator_message,
+    newsletter_confirm,
+    newsletter_subscribe,
+    notification_count,
+    notification_list,
+    notification_open,
+    notification_settings,
+    notifications_read,
+)
 from .pages import healthz, home, profile_detail, profile_edit, static_page, terms_accept
 from .search import search
 from .topics import (
@@ -24,6 +35,8 @@ from .topics import (
 )
 
 __all__ = [
+    "email_unsubscribe", "moderator_message", "newsletter_confirm", "newsletter_subscribe", "notification_count",
+    "notification_list", "notification_open", "notification_settings", "notifications_read",
     "bookmark_list", "category_detail", "healthz", "home", "notification_level", "post_bookmark", "post_delete",
     "post_edit", "post_like", "post_permalink", "post_restore", "post_revisions", "preview", "profile_detail",
     "profile_edit", "search", "static_page", "tag_detail", "terms_accept", "topic_create", "topic_detail", "topic_list",

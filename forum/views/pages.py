@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from .. import extensions, selectors, services
 from ..forms import ProfileForm, TermsAcceptForm
 from ..pagecache import cache_anonymous_page
-from ..permissions import Role, can_edit_profile, user_roles
+from ..permissions import Role, can_edit_profile, can_send_moderator_message, user_roles
 
 HOME_LATEST_TOPICS = 10
 PROFILE_ITEMS_PER_PAGE = 20
@@ -59,6 +59,7 @@ def profile_detail(request, username):
         "profile_user": profile_user,
         "roles": [role for role in Role if role in user_roles(profile_user)],
         "can_edit": can_edit_profile(request.user, profile_user),
+        "can_message": can_send_moderator_message(request.user, profile_user),
         "activity": selectors.profile_activity(user=request.user, profile_user=profile_user),
         "extra_figures": extensions.profile_figures(user=request.user, profile_user=profile_user),
         "tab": tab,

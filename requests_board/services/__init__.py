@@ -2,8 +2,8 @@
 
 Lock order, the same everywhere so no two services deadlock: the request row,
 then the forum topic (taken by the forum's services), then claims.
-Emails are owed through `Notice` rows written in the same transaction and
-sent after commit, so a retried or concurrent task never sends one twice.
+People are told through forum notifications written in the same transaction
+(unique per key), so a retried or concurrent task never tells anybody twice.
 """
 from .claims import (
     claim_release,
@@ -38,10 +38,6 @@ from .lifecycle import (
     anonymization_category,
     check_transition,
 )
-from .notices import (
-    notice_send,
-    notices_pending,
-)
 from .requests import (
     request_attach,
     request_clear,
@@ -68,8 +64,6 @@ __all__ = [
     "export_is_current",
     "export_open",
     "export_request",
-    "notice_send",
-    "notices_pending",
     "request_claim",
     "request_attach",
     "request_clear",

@@ -13,7 +13,8 @@ from forum import services as forum_services
 from forum.models import Post, User
 from forum.pagecache import invalidate_on_commit
 
-from ..models import Claim, DataRequest, Notice, ProgressUpdate, RequestEvent, Result
+from ..models import Claim, DataRequest, ProgressUpdate, RequestEvent, Result
+from ..notifications import NoticeKind
 from ..permissions import (
     can_see_request,
     check_can_accept_result,
@@ -97,7 +98,7 @@ def request_claim(
     if data_request.first_claimed_at is None:
         data_request.first_claimed_at = now
         data_request.save(update_fields=["first_claimed_at"])
-    _notify(data_request.author, Notice.Kind.CLAIMED, data_request, f"claimed:{claim.pk}")
+    _notify(data_request.author, NoticeKind.CLAIMED, data_request, f"claimed:{claim.pk}", actor=actor)
     invalidate_on_commit()
     return claim
 
@@ -140,7 +141,7 @@ def claim_release(*, actor: User, claim_id: int) -> Claim:
     kind = RequestEvent.Kind.UNCLAIMED if own else RequestEvent.Kind.RELEASED
     _event(data_request, actor, kind, subject=claim.volunteer, now=now)
     if not own:
-        _notify(claim.volunteer, Notice.Kind.CLAIM_EXPIRED, data_request, f"claim-ended:{claim.pk}")
+        _notify(claim.volunteer, NoticeKind.CLAIM_EXPIRED, data_request, f"claim-ended:{claim.pk}")
     _after_claim_ended(data_request, claim, actor=actor, now=now)
     invalidate_on_commit()
     return claim
@@ -243,7 +244,9 @@ def _result_deliver(*, actor: User, data_request_id: int, summary: str, reposito
     _transition(data_request, "deliver", actor=actor, kind=RequestEvent.Kind.DELIVERED, now=now)
     _attach(actor, data_request, post, attachment, ip)
     _record_result(result, data_request)
-    _notify(data_request.author, Notice.Kind.RESULT_DELIVERED, data_request, f"result:{result.pk}")
+    # Keyed like the forum's own notice of a new post, so the requester hears about it once.
+    _notify(data_request.author, NoticeKind.RESULT_DELIVERED, data_request, f"post:{post.pk}", actor=actor,
+            post=post)
     invalidate_on_commit()
     return result
 
@@ -271,7 +274,7 @@ def result_accept(*, actor: User, result_id: int) -> Result:
     data_request.accepted_at = now
     data_request.save(update_fields=["accepted_result", "accepted_at"])
     _end_claims(data_request, actor=actor, status=Claim.Status.COMPLETED)
-    _notify(result.author, Notice.Kind.RESULT_ACCEPTED, data_request, f"accepted:{result.pk}")
+    _notify(result.author, NoticeKind.RESULT_ACCEPTED, data_request, f"accepted:{result.pk}", actor=actor)
     invalidate_on_commit()
     return result
 
@@ -309,7 +312,7 @@ def _claim_remind(claim_id: int, *, now, remind_before) -> int:
     claim.reminded_at = now
     claim.save(update_fields=["reminded_at"])
     _event(data_request, None, RequestEvent.Kind.REMINDED, subject=claim.volunteer, now=now)
-    _notify(claim.volunteer, Notice.Kind.CLAIM_REMINDER, data_request,
+    _notify(claim.volunteer, NoticeKind.CLAIM_REMINDER, data_request,
             f"claim-reminder:{claim.pk}:{claim.last_activity_at.timestamp()}")
     return 1
 
@@ -322,12 +325,12 @@ def _claim_expire(claim_id: int, *, now, release_before) -> int:
     claim.status, claim.ended_at = Claim.Status.EXPIRED, now
     claim.save(update_fields=["status", "ended_at"])
     _event(data_request, None, RequestEvent.Kind.EXPIRED, subject=claim.volunteer, now=now)
-    _notify(claim.volunteer, Notice.Kind.CLAIM_EXPIRED, data_request, f"claim-ended:{claim.pk}")
+    _notify(claim.volunteer, NoticeKind.CLAIM_EXPIRED, data_request, f"claim-ended:{claim.pk}")
     watchers = set(forum_selectors.topic_watcher_ids(topic=data_request.topic)) | {data_request.author_id}
     watchers.discard(claim.volunteer_id)
     for watcher in User.objects.filter(pk__in=watchers, is_active=True):
         if can_see_request(watcher, data_request):
-            _notify(watcher, Notice.Kind.CLAIM_RELEASED, data_request, f"claim-released:{claim.pk}:{watcher.pk}")
+            _notify(watcher, NoticeKind.CLAIM_RELEASED, data_request, f"claim-released:{claim.pk}:{watcher.pk}")
     _after_claim_ended(data_request, claim, actor=None, now=now)
     invalidate_on_commit()
     return 1

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -10,7 +9,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from forum import services as forum_services
 from forum.models import Category, User
 
-from ..models import Claim, DataRequest, Notice, RequestEvent
+from ..models import Claim, DataRequest, RequestEvent
+from ..notifications import NoticeKind
 
 State = DataRequest.State
 
@@ -77,19 +77,16 @@ def _lock_request(data_request_id: int) -> DataRequest:
     )
 
 
-def _notify(recipient: User, kind: str, data_request: DataRequest, key: str) -> None:
-    """Owe `recipient` one email, once per `key`; sent after commit."""
-    from ..tasks import send_notice
-
-    try:
-        with transaction.atomic():
-            notice, created = Notice.objects.get_or_create(
-                key=key[:200], defaults={"recipient": recipient, "kind": kind, "data_request": data_request}
-            )
-    except IntegrityError:  # a concurrent transaction owed it first
-        return
-    if created:
-        send_notice.delay_on_commit(notice_id=notice.pk)
+def _notify(recipient: User, kind: str, data_request: DataRequest, key: str, *, actor: User | None = None,
+            post=None) -> None:
+    """Tell `recipient` about a request once per `key` (a forum notification; the email, if they
+    want one, is owed in this transaction and sent after commit)."""
+    topic = data_request.topic
+    forum_services.notify(
+        user=recipient, kind=kind, key=key, actor=actor, topic=topic, post=post,
+        url=post.get_absolute_url() if post is not None else data_request.get_absolute_url(),
+        title=topic.title if topic is not None else data_request.title,
+    )
 
 
 def anonymization_category() -> Category:
@@ -111,4 +108,4 @@ def _end_claims(data_request: DataRequest, *, actor: User | None, status: str) -
         claim.status, claim.ended_at, claim.ended_by = status, now, actor
         claim.save(update_fields=["status", "ended_at", "ended_by"])
         if status != Claim.Status.COMPLETED:
-            _notify(claim.volunteer, Notice.Kind.REQUEST_ENDED, data_request, f"request-ended:{claim.pk}")
+            _notify(claim.volunteer, NoticeKind.REQUEST_ENDED, data_request, f"request-ended:{claim.pk}")

@@ -62,8 +62,8 @@ QUERIES_ANONYMOUS = {
     "home": 3, "latest": 3, "top": 3, "unanswered": 3, "category": 5, "tag": 4, "topic": 5,
     "profile": 11, "profile-replies": 10, "profile-likes": 10, "faq": 1,
 }
-SIGNED_IN_EXTRA = 5
-SIGNED_IN_PAGE_EXTRA = {"category": 1, "tag": 1, "topic": 7}
+SIGNED_IN_EXTRA = 6  # + the bell's unread count (forum.context_processors.notifications)
+SIGNED_IN_PAGE_EXTRA = {"category": 1, "tag": 1, "topic": 8}  # topic: + notifications about it marked read
 SIGNED_IN_ONLY = {"new": ("/new/", 3), "bookmarks": ("/my/bookmarks/", 2)}
 
 

@@ -156,7 +156,7 @@ QUERIES_ANONYMOUS = {
     "dashboard": 6, "topic": 12,
 }
 # Signed in adds the session, the user, the user's and groups' permissions and moderated categories.
-SIGNED_IN_EXTRA = 5
+SIGNED_IN_EXTRA = 6  # + the bell's unread count (forum.context_processors.notifications)
 # My requests: count, list, active claims, tags. My claims: active and ended claims. Matches: the
 # person's expertise, count, list, tags, active claims. A topic adds the forum's read state, likes,
 # bookmarks, notification level and the read-mark write (tests/forum/test_pages.py) for 28 in all.

@@ -1,0 +1,89 @@
+"""What people can be notified about: every kind, its wording and its default email delivery.
+
+The forum declares its own kinds here; other apps add theirs through the
+`notification_kinds()` hook of their forum extension module (forum/extensions.py),
+so the forum never imports them. A kind's wording never names private content:
+the notification stores only what its `sentence` needs, and private kinds
+(e.g. a decision about an upload) store no title at all.
+"""
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+
+class Delivery(models.TextChoices):
+    IMMEDIATELY = "immediately", _("Email me at once")
+    DIGEST = "digest", _("Put it in my digest")
+    NEVER = "never", _("Only on the site")
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    name: str
+    label: str  # for the preferences page, e.g. "Replies to your posts"
+    sentence: str  # %(actor)s and %(title)s are filled in; lazy, translated when shown
+    email_default: str = Delivery.IMMEDIATELY
+    explanation: str = ""  # an email's first paragraph, when the sentence is not enough
+    group: str = "forum"
+
+    def describe(self, *, actor: str, title: str, count: int = 1) -> str:
+        """The one-line text shown in the list and used as the email subject."""
+        if count > 1 and self.name == LIKED:
+            return ngettext(
+                "%(actor)s and %(others)d other liked your post in “%(title)s”",
+                "%(actor)s and %(others)d others liked your post in “%(title)s”",
+                count - 1,
+            ) % {"actor": actor, "others": count - 1, "title": title}
+        return str(self.sentence) % {"actor": actor or _("Someone"), "title": title}
+
+
+REPLIED, MENTIONED, QUOTED, POSTED, LIKED, MODERATOR_MESSAGE = (
+    "replied", "mentioned", "quoted", "posted", "liked", "moderator_message",
+)
+# Emails that are not notifications, for the unsubscribe tokens and the outbox.
+DIGEST = "digest"
+NEWSLETTER_CONFIRM = "newsletter_confirm"
+
+FORUM_KINDS = [
+    NotificationKind(REPLIED, _("Replies to your posts and topics"), _("%(actor)s replied in “%(title)s”")),
+    NotificationKind(MENTIONED, _("Mentions of your @name"), _("%(actor)s mentioned you in “%(title)s”")),
+    NotificationKind(QUOTED, _("Quotes of your posts"), _("%(actor)s quoted you in “%(title)s”")),
+    NotificationKind(
+        POSTED, _("New posts in topics and categories you watch"), _("%(actor)s posted in “%(title)s”"),
+        email_default=Delivery.DIGEST,
+    ),
+    NotificationKind(
+        LIKED, _("Likes of your posts"), _("%(actor)s liked your post in “%(title)s”"),
+        email_default=Delivery.NEVER,
+    ),
+    NotificationKind(
+        MODERATOR_MESSAGE, _("Messages from moderators"), _("A moderator sent you a message: “%(title)s”"),
+        explanation=_("A moderator of the site wrote to you. Open the message to read it and reply."),
+    ),
+]
+
+# When one post concerns a person in several ways, they hear once, about the most specific.
+POST_KIND_PRIORITY = (QUOTED, MENTIONED, REPLIED, POSTED)
+
+
+@cache
+def notification_kinds() -> dict[str, NotificationKind]:
+    """Every kind by name: the forum's, then those other apps declare."""
+    from .extensions import hooks_named
+
+    kinds = {kind.name: kind for kind in FORUM_KINDS}
+    for hook in hooks_named(settings.FORUM_EXTENSIONS, "notification_kinds"):
+        for kind in hook():
+            kinds[kind.name] = kind
+    return kinds
+
+
+def kind_get(name: str) -> NotificationKind:
+    """The kind called `name`; an unknown (e.g. retired) kind gets a neutral wording."""
+    return notification_kinds().get(name) or NotificationKind(
+        name, _("Other notifications"), _("Something needs your attention: “%(title)s”"),
+    )

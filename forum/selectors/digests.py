@@ -1,0 +1,101 @@
+"""What a digest says: sections of news for one person (or, for newsletter subscribers, the public).
+
+Every section is one or two queries whatever the site holds; other apps add
+sections through the `digest_sections` hook of their forum extension module.
+"""
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from taggit.models import TaggedItem
+
+from .. import extensions
+from ..models import (
+    CategoryNotificationSetting,
+    EmailPreference,
+    Notification,
+    NotificationLevel,
+    OutboundEmail,
+    Post,
+    TagNotificationSetting,
+    Topic,
+)
+from ..notifications import MENTIONED, QUOTED, REPLIED, Delivery, kind_get, notification_kinds
+from ..permissions import topics_visible_to
+
+ITEMS_PER_SECTION = 10
+
+
+@dataclass
+class DigestItem:
+    title: str
+    url: str  # absolute
+    detail: str = ""
+
+
+@dataclass
+class DigestSection:
+    title: str
+    items: list = field(default_factory=list)
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _watched_topics(user, since, now) -> DigestSection:
+    watching = NotificationLevel.WATCHING
+    categories = CategoryNotificationSetting.objects.filter(user=user, level=watching).values("category_id")
+    tagged = TaggedItem.objects.filter(
+        content_type=ContentType.objects.get_for_model(Topic),
+        tag_id__in=TagNotificationSetting.objects.filter(user=user, level=watching).values("tag_id"),
+    ).values("object_id")
+    new_topics = Topic.objects.filter(created_at__gte=since, created_at__lt=now, deleted_at__isnull=True)
+    topics = (
+        topics_visible_to(user, new_topics)
+        .filter(Q(category_id__in=categories) | Q(pk__in=tagged)).exclude(author=user)
+    )
+    withheld_first_posts = extensions.without_withheld(user=user, posts=Post.objects.filter(number=1))
+    topics = topics.filter(pk__in=withheld_first_posts.values("topic_id")).select_related("category")
+    return DigestSection(_("New in categories and tags you watch"), [
+        DigestItem(topic.title, absolute(topic.get_absolute_url()), topic.category.name)
+        for topic in topics.order_by("-created_at")[:ITEMS_PER_SECTION]
+    ])
+
+
+def _unread_for_you(user, since, now) -> DigestSection:
+    chosen = dict(EmailPreference.objects.filter(user=user).values_list("kind", "delivery"))
+    kinds = [
+        name for name, kind in notification_kinds().items()
+        if chosen.get(name, kind.email_default) == Delivery.DIGEST or name in (REPLIED, MENTIONED, QUOTED)
+    ]
+    visible = topics_visible_to(user, Topic.objects.all()).values("pk")
+    notifications = (
+        Notification.objects.filter(user=user, read_at__isnull=True, kind__in=kinds, created_at__gte=since,
+                                    created_at__lt=now)
+        .filter(Q(topic__isnull=True) | Q(topic__in=visible))
+        .exclude(pk__in=OutboundEmail.objects.filter(  # already emailed on its own
+            user=user, status=OutboundEmail.Status.SENT, notification__isnull=False).values("notification_id"))
+        .order_by("-created_at")[:ITEMS_PER_SECTION]
+    )
+    items = []
+    for notification in notifications:
+        actor = notification.actor_names[0] if notification.actor_names else ""
+        text = kind_get(notification.kind).describe(actor=actor, title=notification.title, count=notification.count)
+        items.append(DigestItem(text, absolute(notification.url)))
+    return DigestSection(_("Waiting for you"), items)
+
+
+def digest_sections(*, user, since: datetime.datetime, now: datetime.datetime) -> list[DigestSection]:
+    """The non-empty sections of one digest: for an account holder (`user`), or the public
+    newsletter (`user` None). Only what the reader may see; nothing held for its license."""
+    viewer = user if user is not None else AnonymousUser()
+    sections = []
+    if user is not None:
+        sections += [_unread_for_you(user, since, now), _watched_topics(user, since, now)]
+    sections += extensions.digest_sections(user=viewer, since=since, now=now)
+    return [section for section in sections if section.items]
