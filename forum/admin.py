@@ -123,7 +123,8 @@ class OutboundEmailAdmin(ReadOnlyAdmin):
     actions = ["resend"]
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_staff  # for the resend action only; every field stays read-only
+        # Bodies can quote posts: only staff granted the model's permission see and resend them.
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields if field.name != "html_body"]
@@ -142,7 +143,7 @@ class MailboxStatusAdmin(ReadOnlyAdmin):
     actions = ["clear"]
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_staff
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

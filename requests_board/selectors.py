@@ -348,9 +348,8 @@ def digest_news(*, user, since: datetime.datetime, now: datetime.datetime, limit
     what `user` may see, and never an item held for its license (whoever reads)."""
     held_datasets = licensing_selectors.held_object_ids(item_type="dataset")
     held_results = licensing_selectors.held_object_ids(item_type="result")
-    visible = requests_visible_to(user, DataRequest.objects.all()).exclude(pk__in=held_datasets)
-    if not user.is_authenticated:
-        visible = public_requests(visible)
+    # Public requests only, whoever reads: an email never carries a private channel's titles.
+    visible = public_requests(requests_visible_to(user, DataRequest.objects.all())).exclude(pk__in=held_datasets)
     base = visible.select_related("topic", "category")
     news: dict[str, list] = {}
     if user.is_authenticated:

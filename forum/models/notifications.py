@@ -147,6 +147,8 @@ class OutboundEmail(models.Model):
     text_body = models.TextField()
     html_body = models.TextField()
     unsubscribe_url = models.CharField(max_length=500, blank=True)
+    # Whether the email names its topic or quotes its post: such an email is dropped if that stops being public.
+    shows_content = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

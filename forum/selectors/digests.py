@@ -15,6 +15,7 @@ from taggit.models import TaggedItem
 
 from .. import extensions
 from ..models import (
+    Category,
     CategoryNotificationSetting,
     EmailPreference,
     Notification,
@@ -24,7 +25,7 @@ from ..models import (
     TagNotificationSetting,
     Topic,
 )
-from ..notifications import MENTIONED, QUOTED, REPLIED, Delivery, kind_get, notification_kinds
+from ..notifications import Delivery, kind_get, notification_kinds
 from ..permissions import topics_visible_to
 
 ITEMS_PER_SECTION = 10
@@ -55,8 +56,8 @@ def _watched_topics(user, since, now) -> DigestSection:
         tag_id__in=TagNotificationSetting.objects.filter(user=user, level=watching).values("tag_id"),
     ).values("object_id")
     new_topics = Topic.objects.filter(created_at__gte=since, created_at__lt=now, deleted_at__isnull=True)
-    topics = (
-        topics_visible_to(user, new_topics)
+    topics = (  # public areas only: an email never carries a private channel's titles
+        topics_visible_to(user, new_topics).exclude(category__security=Category.Security.PRIVATE)
         .filter(Q(category_id__in=categories) | Q(pk__in=tagged)).exclude(author=user)
     )
     withheld_first_posts = extensions.without_withheld(user=user, posts=Post.objects.filter(number=1))
@@ -68,18 +69,18 @@ def _watched_topics(user, since, now) -> DigestSection:
 
 
 def _unread_for_you(user, since, now) -> DigestSection:
+    """Unread notifications of the kinds the person wants in the digest, never one that was (or is
+    about to be) emailed on its own, and only about public topics (or no topic: those carry no title)."""
     chosen = dict(EmailPreference.objects.filter(user=user).values_list("kind", "delivery"))
-    kinds = [
-        name for name, kind in notification_kinds().items()
-        if chosen.get(name, kind.email_default) == Delivery.DIGEST or name in (REPLIED, MENTIONED, QUOTED)
-    ]
-    visible = topics_visible_to(user, Topic.objects.all()).values("pk")
+    kinds = [name for name, kind in notification_kinds().items()
+             if chosen.get(name, kind.email_default) == Delivery.DIGEST]
+    public = topics_visible_to(user, Topic.objects.exclude(category__security=Category.Security.PRIVATE)).values("pk")
     notifications = (
         Notification.objects.filter(user=user, read_at__isnull=True, kind__in=kinds, created_at__gte=since,
                                     created_at__lt=now)
-        .filter(Q(topic__isnull=True) | Q(topic__in=visible))
-        .exclude(pk__in=OutboundEmail.objects.filter(  # already emailed on its own
-            user=user, status=OutboundEmail.Status.SENT, notification__isnull=False).values("notification_id"))
+        .filter(Q(topic__isnull=True) | Q(topic__in=public))
+        .exclude(pk__in=OutboundEmail.objects.filter(user=user, notification__isnull=False).exclude(
+            status=OutboundEmail.Status.SKIPPED).values("notification_id"))
         .order_by("-created_at")[:ITEMS_PER_SECTION]
     )
     items = []

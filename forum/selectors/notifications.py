@@ -6,23 +6,24 @@ from ..notifications import kind_get, notification_kinds
 from ..permissions import topics_visible_to
 
 
+def _visible_to_owner(user):
+    """`user`'s notifications less those about a topic they can no longer see (moved into a
+    private channel, deleted): listed, counted and opened alike."""
+    visible = topics_visible_to(user, Topic.objects.all()).values("pk")
+    return Notification.objects.filter(user=user).filter(Q(topic__isnull=True) | Q(topic__in=visible))
+
+
 def unread_notification_count(*, user) -> int:
-    """How many notifications `user` has not read (one indexed count)."""
+    """How many notifications `user` has not read (one count on the unread index)."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return _visible_to_owner(user).filter(read_at__isnull=True).count()
 
 
 def notification_list(*, user):
-    """`user`'s notifications, newest first, each with `text` set when iterated through
-    `describe_notifications`. Those about a topic `user` can no longer see (moved to a private
-    channel, deleted) are left out. A fixed number of queries per page."""
-    visible = topics_visible_to(user, Topic.objects.all()).values("pk")
-    return (
-        Notification.objects.filter(user=user)
-        .filter(Q(topic__isnull=True) | Q(topic__in=visible))
-        .order_by("-created_at", "-pk")
-    )
+    """`user`'s notifications, newest first (see `describe_notifications` for their text).
+    A fixed number of queries per page."""
+    return _visible_to_owner(user).order_by("-created_at", "-pk")
 
 
 def describe_notifications(notifications) -> list:

@@ -29,7 +29,7 @@ from ..permissions import (
     check_can_reply,
     check_can_restore_post,
 )
-from .notifications import post_notify_queue
+from .notifications import notifications_mark_read_in_topic, post_notify_queue
 
 # --- Helpers ----------------------------------------------------------------------
 
@@ -406,7 +406,8 @@ def topic_set_tags(*, actor: User, topic_id: int, tags) -> Topic:
 # --- Reading ----------------------------------------------------------------------
 
 def topic_mark_read(*, user: User, topic: Topic, number: int) -> None:
-    """Move `user`'s read position in `topic` forward to post `number`; never backward.
+    """Move `user`'s read position in `topic` forward to post `number`; never backward, and
+    clear their notifications about the posts read.
 
     The first read also counts one view. Safe under concurrent requests: the
     unique row and a conditional UPDATE decide, not a read-then-write.
@@ -414,6 +415,7 @@ def topic_mark_read(*, user: User, topic: Topic, number: int) -> None:
     if not user.is_authenticated or number < 1:
         return
     now = timezone.now()
+    notifications_mark_read_in_topic(user=user, topic_id=topic.pk, up_to_number=number)
     with transaction.atomic():
         updated = TopicRead.objects.filter(user=user, topic=topic, last_read_number__lt=number).update(
             last_read_number=number, updated_at=now

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -106,7 +107,8 @@ def digest_subscription_for_account(*, user: User) -> DigestSubscription:
         return existing
     newsletter = (
         DigestSubscription.objects.select_for_update()
-        .filter(user__isnull=True, email__iexact=user.email, confirmed_at__isnull=False).first()
+        .annotate(lower=Lower("email")).filter(user__isnull=True, lower=user.email.lower(), confirmed_at__isnull=False)
+        .first()
     )
     if newsletter is not None:
         newsletter.user, newsletter.email = user, ""
@@ -137,7 +139,8 @@ def newsletter_subscribe(*, email: str) -> None:
         raise ValidationError({"email": _("Please enter a valid email address, e.g. jane@example.org.")}) from None
     now = timezone.now()
     subscription = (
-        DigestSubscription.objects.select_for_update().filter(user__isnull=True, email__iexact=email).first()
+        DigestSubscription.objects.select_for_update().annotate(lower=Lower("email"))
+        .filter(user__isnull=True, lower=email.lower()).first()
     )
     if subscription is None:
         try:
@@ -216,14 +219,6 @@ def digests_due(*, now: datetime.datetime | None = None) -> list[tuple[int, str]
     return due
 
 
-def _since(subscription: DigestSubscription, now: datetime.datetime) -> datetime.datetime:
-    """Where this digest's news starts: the previous digest, or one period back (never further)."""
-    length = PERIOD_LENGTH.get(subscription.frequency, PERIOD_LENGTH[Frequency.WEEKLY])
-    previous = subscription.deliveries.order_by("-created_at").values_list("created_at", flat=True).first()
-    start = now - length
-    return max(previous, start) if previous else start
-
-
 def digest_prepare(*, subscription_id: int, period: str, now: datetime.datetime | None = None,
                    public_sections=None) -> int | None:
     """Make the digest of one subscription for one period, once: returns the id of its email when
@@ -253,7 +248,16 @@ def digest_prepare(*, subscription_id: int, period: str, now: datetime.datetime 
         user = subscription.user
         if user is not None and (not user.is_active or not user.email):
             return None
-        since = _since(subscription, now)
+        length = PERIOD_LENGTH.get(subscription.frequency, PERIOD_LENGTH[Frequency.WEEKLY])
+        previous = subscription.deliveries.order_by("-created_at").values_list("created_at", flat=True).first()
+        if previous is not None and previous > now - length * 0.75:
+            # A changed schedule (weekly to daily, another time zone) starts a new period label:
+            # the period is recorded as done, but nobody gets two digests within a period's length.
+            DigestDelivery.objects.create(subscription=subscription, period=period, created_at=previous)
+            subscription.last_period = period
+            subscription.save(update_fields=["last_period"])
+            return None
+        since = max(previous, now - length) if previous else now - length
         with translation.override(settings.LANGUAGE_CODE):
             if user is None and public_sections is not None:
                 sections = public_sections(since, now)

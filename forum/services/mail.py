@@ -27,10 +27,13 @@ from ..models import (
     EmailPreference,
     MailboxStatus,
     OutboundEmail,
+    Post,
+    Topic,
     TopicRead,
     User,
 )
 from ..notifications import DIGEST, Delivery, kind_get, notification_kinds
+from ..permissions import topic_readers_among
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +105,7 @@ def unsubscribe_apply(*, token: str) -> str:
 # --- Owing emails -----------------------------------------------------------------
 
 def site_context() -> dict:
-    return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL,
+    return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, "LANGUAGE_CODE": settings.LANGUAGE_CODE,
             "settings_url": settings.SITE_URL + reverse("forum:notification-settings")}
 
 
@@ -139,10 +142,12 @@ def notification_emails_owe(notifications) -> list[int]:
     wanted = [n for n in notifications if deliveries[n.user_id] == Delivery.IMMEDIATELY and n.user.email]
     if not wanted:
         return []
-    post = first.post
-    topic = first.topic
-    shareable_post = post is not None and _post_shareable(post)
-    show_title = _topic_public(topic) if topic is not None else bool(first.title)
+    # Read afresh: a caller's copy may predate a move into a private channel in the same transaction.
+    topic = Topic.objects.select_related("category").filter(pk=first.topic_id).first() if first.topic_id else None
+    post = Post.objects.select_related("topic", "topic__category").filter(pk=first.post_id).first() \
+        if first.post_id else None
+    shareable_post = post is not None and post.deleted_at is None and _post_shareable(post)
+    show_title = _topic_public(topic) if first.topic_id else bool(first.title)
     now = timezone.now()
     send_at = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_EMAIL_DELAY_SECONDS)
     rows = []
@@ -163,6 +168,7 @@ def notification_emails_owe(notifications) -> list[int]:
                 text_body=render_to_string("forum/email/notification.txt", context),
                 html_body=render_to_string("forum/email/notification.html", context),
                 unsubscribe_url=context["unsubscribe_url"], next_attempt_at=send_at, created_at=now,
+                shows_content=bool(first.topic_id) and show_title,
             ))
     return _owe(rows, countdown=settings.NOTIFICATIONS_EMAIL_DELAY_SECONDS)
 
@@ -209,36 +215,94 @@ def _owe(rows, *, countdown: int, queue: bool = True) -> list[int]:
 
 # --- Sending ----------------------------------------------------------------------
 
-def _skip_reason(email: OutboundEmail) -> str:
-    """Why an owed email is no longer wanted, or '' to send it."""
-    status = MailboxStatus.objects.filter(email=email.to.lower(), failing_since__isnull=False).first()
-    if status is not None:
-        return f"address failing since {status.failing_since:%Y-%m-%d}: {status.last_error}"[:500]
-    if email.user_id:
-        user = User.objects.filter(pk=email.user_id).values("is_active", "email").first()
-        if user is None or not user["is_active"]:
-            return "account inactive"
-        if user["email"].lower() != email.to.lower():
-            return "account address changed"
-    notification = email.notification
-    if notification is not None:
-        if notification.read_at is not None:
-            return "read on the site"
-        if notification.post_id and notification.topic_id and TopicRead.objects.filter(
-            user_id=notification.user_id, topic_id=notification.topic_id,
-            last_read_number__gte=notification.post.number,
-        ).exists():
-            return "read on the site"
-        delivery = email_deliveries(user_ids=[notification.user_id], kind=notification.kind)[notification.user_id]
-        if delivery != Delivery.IMMEDIATELY:
+class _BatchFacts:
+    """What decides whether each owed email of a batch is still wanted, read in a few queries
+    for the whole batch (not per email): failing addresses, accounts, read positions,
+    preferences and digest subscriptions."""
+
+    def __init__(self, emails):
+        addresses = {email.to.lower() for email in emails}
+        self.mailboxes = {
+            status.email: status for status in MailboxStatus.objects.filter(email__in=addresses, hard_failures__gt=0)
+        }
+        user_ids = {email.user_id for email in emails if email.user_id}
+        self.users = {row["pk"]: row for row in User.objects.filter(pk__in=user_ids).values("pk", "is_active", "email")}
+        notifications = [email.notification for email in emails if email.notification is not None]
+        self.read_to = {
+            (user_id, topic_id): number for user_id, topic_id, number in TopicRead.objects.filter(
+                user_id__in={n.user_id for n in notifications}, topic_id__in={n.topic_id for n in notifications})
+            .values_list("user_id", "topic_id", "last_read_number")
+        } if notifications else {}
+        self.deliveries = {
+            (user_id, kind): delivery for user_id, kind, delivery in EmailPreference.objects.filter(
+                user_id__in={n.user_id for n in notifications}, kind__in={n.kind for n in notifications})
+            .values_list("user_id", "kind", "delivery")
+        } if notifications else {}
+        self.readers: dict[int, set[int]] = {}
+        self.public_posts: set[int] = set()
+        by_topic: dict[int, list] = {}
+        for notification in notifications:
+            if notification.topic_id:
+                by_topic.setdefault(notification.topic_id, []).append(notification)
+        for group in by_topic.values():
+            topic = group[0].topic
+            self.readers[topic.pk] = topic_readers_among(topic, {n.user_id for n in group})
+        shown_posts = {e.notification.post_id for e in emails if e.shows_content and e.notification and
+                       e.notification.post_id}
+        if shown_posts:
+            from django.contrib.auth.models import AnonymousUser
+
+            from .. import extensions
+
+            self.public_posts = set(extensions.without_withheld(
+                user=AnonymousUser(), posts=Post.objects.filter(pk__in=shown_posts, deleted_at__isnull=True),
+            ).values_list("pk", flat=True))
+        digest_ids = {_digest_subscription_id(email) for email in emails if email.kind == DIGEST}
+        self.live_digests = set(
+            DigestSubscription.objects.filter(pk__in=digest_ids, unsubscribed_at__isnull=True)
+            .exclude(frequency=DigestSubscription.Frequency.OFF).values_list("pk", flat=True)
+        ) if digest_ids else set()
+
+    def skip_reason(self, email: OutboundEmail) -> str:
+        """Why an owed email is no longer wanted, or '' to send it."""
+        status = self.mailboxes.get(email.to.lower())
+        if status is not None and status.failing_since is not None:
+            return f"address failing since {status.failing_since:%Y-%m-%d}: {status.last_error}"[:500]
+        if email.user_id:
+            user = self.users.get(email.user_id)
+            if user is None or not user["is_active"]:
+                return "account inactive"
+            if user["email"].lower() != email.to.lower():
+                return "account address changed"
+        notification = email.notification
+        if notification is None and email.kind in notification_kinds():
+            return "its notification was deleted"
+        if notification is not None:
+            if notification.read_at is not None:
+                return "read on the site"
+            topic = notification.topic
+            if topic is not None:
+                if topic.deleted_at is not None or (notification.post and notification.post.deleted_at):
+                    return "deleted"
+                if notification.user_id not in self.readers.get(topic.pk, ()):
+                    return "no longer visible to this person"
+                if email.shows_content and (not _topic_public(topic) or (
+                        notification.post_id and notification.post_id not in self.public_posts)):
+                    return "no longer public (the email would show its title or words)"
+            read_to = self.read_to.get((notification.user_id, notification.topic_id), 0)
+            if notification.post_id and read_to >= notification.post.number:
+                return "read on the site"
+            delivery = self.deliveries.get((notification.user_id, notification.kind),
+                                           kind_get(notification.kind).email_default)
+            if delivery != Delivery.IMMEDIATELY:
+                return "unsubscribed"
+        if email.kind == DIGEST and _digest_subscription_id(email) not in self.live_digests:
             return "unsubscribed"
-    if email.kind == DIGEST:
-        subscription_id = int(email.key.split(":")[1])
-        if not DigestSubscription.objects.filter(
-            pk=subscription_id, unsubscribed_at__isnull=True,
-        ).exclude(frequency=DigestSubscription.Frequency.OFF).exists():
-            return "unsubscribed"
-    return ""
+        return ""
+
+
+def _digest_subscription_id(email: OutboundEmail) -> int:
+    return int(email.key.split(":")[1])  # digest:<subscription>:<period>
 
 
 def _message_id(email: OutboundEmail) -> str:
@@ -258,10 +322,16 @@ def _message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
     return message
 
 
-def _is_permanent(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _msg in error.recipients.values())
-    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+def _refused_for_good(error: Exception) -> bool:
+    """The server refused this recipient permanently (5xx): it counts against the address."""
+    return isinstance(error, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _msg in error.recipients.values())
+
+
+def _message_refused(error: Exception) -> bool:
+    """The server refused this message permanently (e.g. 552 too large): retrying cannot help.
+    Authentication and sender refusals are the site's configuration, retried until fixed."""
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
 
 
 def _record_hard_failure(address: str, error: str) -> None:
@@ -276,7 +346,7 @@ def _record_hard_failure(address: str, error: str) -> None:
     status.save()
 
 
-def _send_one(email_id: int, connection) -> str:
+def _send_one(email_id: int, connection, facts: _BatchFacts) -> str:
     """Send one due email if nobody else is; returns what happened."""
     now = timezone.now()
     with transaction.atomic():
@@ -287,7 +357,7 @@ def _send_one(email_id: int, connection) -> str:
         )
         if email is None:
             return "not due"
-        reason = _skip_reason(email)
+        reason = facts.skip_reason(email)
         if reason:
             email.status, email.last_error = OutboundEmail.Status.SKIPPED, reason
             email.save(update_fields=["status", "last_error"])
@@ -298,10 +368,10 @@ def _send_one(email_id: int, connection) -> str:
         except (smtplib.SMTPException, OSError) as error:
             detail = f"{type(error).__name__}: {error}"[:500]
             email.last_error = detail
-            if _is_permanent(error):
+            if _refused_for_good(error):
                 email.status = OutboundEmail.Status.FAILED
                 _record_hard_failure(email.to, detail)
-            elif email.attempts > len(RETRY_MINUTES):
+            elif _message_refused(error) or email.attempts > len(RETRY_MINUTES):
                 email.status = OutboundEmail.Status.FAILED
             else:
                 email.next_attempt_at = now + datetime.timedelta(minutes=RETRY_MINUTES[email.attempts - 1])
@@ -311,9 +381,24 @@ def _send_one(email_id: int, connection) -> str:
             return "failed" if email.status == OutboundEmail.Status.FAILED else "retry"
         email.status, email.sent_at, email.last_error = OutboundEmail.Status.SENT, timezone.now(), ""
         email.save(update_fields=["status", "attempts", "sent_at", "last_error"])
-        MailboxStatus.objects.filter(email=email.to.lower(), failing_since__isnull=True,
-                                     hard_failures__gt=0).update(hard_failures=0)
+        if email.to.lower() in facts.mailboxes:  # a delivery forgives earlier refusals
+            MailboxStatus.objects.filter(email=email.to.lower(), failing_since__isnull=True).update(hard_failures=0)
     return "sent"
+
+
+def _record_error(email_id: int, detail: str) -> None:
+    """Count a failed attempt that raised outside SMTP (its own transaction: the send's rolled back)."""
+    with transaction.atomic():
+        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
+        if email is None or email.status != OutboundEmail.Status.PENDING:
+            return
+        email.attempts += 1
+        email.last_error = detail[:500]
+        if email.attempts > len(RETRY_MINUTES):
+            email.status = OutboundEmail.Status.FAILED
+        else:
+            email.next_attempt_at = timezone.now() + datetime.timedelta(minutes=RETRY_MINUTES[email.attempts - 1])
+        email.save(update_fields=["status", "attempts", "last_error", "next_attempt_at"])
 
 
 def _reset(connection) -> None:
@@ -327,10 +412,21 @@ def _reset(connection) -> None:
 def emails_send(*, email_ids) -> dict[str, int]:
     """Send these owed emails through one SMTP connection; each is its own transaction."""
     counts: dict[str, int] = {}
+    email_ids = list(email_ids)
+    facts = _BatchFacts(list(
+        OutboundEmail.objects.filter(pk__in=email_ids, status=OutboundEmail.Status.PENDING)
+        .select_related("notification", "notification__post", "notification__topic", "notification__topic__category")
+    ))
     connection = get_connection(fail_silently=False)
     try:
         for email_id in email_ids:
-            outcome = _send_one(email_id, connection)
+            try:
+                outcome = _send_one(email_id, connection, facts)
+            except Exception as error:  # noqa: BLE001 - one broken email must not stop the batch or jam the outbox
+                logger.exception("email %s could not be sent", email_id)
+                _record_error(email_id, f"{type(error).__name__}: {error}")
+                _reset(connection)
+                outcome = "error"
             counts[outcome] = counts.get(outcome, 0) + 1
     finally:
         _reset(connection)

@@ -34,6 +34,7 @@ _QUOTE = re.compile(r"(?m)^@([\w.\-]+):[ \t]*\r?\n>")
 MAX_DIRECT_RECIPIENTS = 50  # mentions and quotes notified per post; more are not notified
 
 
+@transaction.atomic
 def notify(
     *, user: User, kind: str, key: str, url: str, actor: User | None = None, topic=None, post=None, title: str = "",
 ) -> Notification | None:
@@ -60,6 +61,7 @@ def notify(
     return notification
 
 
+@transaction.atomic
 def notify_many(
     *, user_ids, kind: str, key: str, url: str, actor: User | None = None, topic=None, post=None, title: str = "",
 ) -> int:
@@ -153,12 +155,14 @@ def post_notify(*, post_id: int) -> tuple[str, list[int]]:
         uid: kind for uid, kind in direct.items() if _effective_level(uid, topic, levels) != NotificationLevel.MUTED
     }
     readers = topic_readers_among(topic, direct)
-    title, url = topic.title, post.get_absolute_url()
+    by_kind: dict[str, list[int]] = {}
+    for uid, kind in direct.items():
+        if uid in readers:
+            by_kind.setdefault(kind, []).append(uid)
     with transaction.atomic():
-        for uid, kind in direct.items():
-            if uid in readers:
-                notify_many(user_ids=[uid], kind=kind, key=f"post:{post.pk}", url=url, actor=post.author,
-                            topic=topic, post=post, title=title)
+        for kind, user_ids in by_kind.items():
+            notify_many(user_ids=user_ids, kind=kind, key=f"post:{post.pk}", url=post.get_absolute_url(),
+                        actor=post.author, topic=topic, post=post, title=topic.title)
     candidates = set().union(*(set(d) for d in levels)) | {topic.author_id}
     watchers = sorted(
         uid for uid in candidates
@@ -236,10 +240,13 @@ def moderator_message_send(*, actor: User, recipient: User, text: str) -> Notifi
 
 # --- Reading ----------------------------------------------------------------------
 
+@transaction.atomic
 def notification_open(*, user: User, notification_id: int) -> Notification:
     """Mark one of `user`'s notifications read and return it (to follow its link).
     Someone else's notification does not exist for them."""
-    notification = Notification.objects.filter(user=user, pk=notification_id).first()
+    from ..selectors.notifications import notification_list
+
+    notification = notification_list(user=user).filter(pk=notification_id).first()
     if notification is None:
         raise Notification.DoesNotExist
     if notification.read_at is None:
@@ -247,6 +254,7 @@ def notification_open(*, user: User, notification_id: int) -> Notification:
     return notification
 
 
+@transaction.atomic
 def notifications_mark_all_read(*, user: User) -> int:
     """Mark every notification of `user` read; returns how many were unread."""
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -57,7 +58,9 @@ def notifications_read(request):
 @require_GET
 def notification_count(request):
     """The unread count for the bell (refreshed by static/js/bell.js); 0 for visitors."""
-    return JsonResponse({"unread": selectors.unread_notification_count(user=request.user)})
+    count = selectors.unread_notification_count(user=request.user)
+    label = ngettext("%(count)d unread", "%(count)d unread", count) % {"count": count}
+    return JsonResponse({"unread": count, "label": label})
 
 
 @login_required

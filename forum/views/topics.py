@@ -152,7 +152,6 @@ def topic_detail(request, pk, slug):
     extensions.mark_posts(request=request, topic=topic, posts=page.posts)
     if user.is_authenticated and page.posts:
         services.topic_mark_read(user=user, topic=topic, number=page.posts[-1].number)
-        services.notifications_mark_read_in_topic(user=user, topic_id=topic.pk, up_to_number=page.posts[-1].number)
     reply_form = None
     if can_reply(user, topic):
         reply_form = ReplyForm(actor=user, topic=topic)

@@ -14,7 +14,7 @@
         badge.textContent = data.unread;
         badge.hidden = data.unread === 0;
         bell.classList.toggle("bell-unread", data.unread > 0);
-        if (label) { label.textContent = label.textContent.replace(/\d+/, String(data.unread)); }
+        if (label && data.label) { label.textContent = data.label; }
       })
       .catch(function () {});
   }

@@ -160,6 +160,7 @@ class Command(BaseCommand):
                 for role in roles:
                     if role not in (Role.REQUESTER, Role.VOLUNTEER):
                         services.role_grant(actor=None, user=user, role=role)
+                services.digest_subscription_for_account(user=user)  # as confirming the address would
             users[username] = user
         return users
 
