@@ -13,6 +13,8 @@
   viewer may not read (e.g. a result held for its license); their marks say why;
 - `withheld_posts_query(*, user) -> QuerySet | None`: ids of posts (a `values("post_id")`
   queryset) whose text `user` may not read anywhere: search and revision history leave them out;
+- `held_posts_query() -> QuerySet | None`: ids of posts (a `values` queryset) held from
+  everybody's email, their authors' too (e.g. held for their license): digests leave them out;
 - `topic_head(*, request, topic) -> str`: safe HTML for the page's <head> (e.g. JSON-LD);
 - `topic_licenses(*, topic_ids) -> dict[int, list[tuple[str, list[str]]]]`: the SPDX
   expressions that apply to each topic's content, each with the absolute addresses of
@@ -125,3 +127,12 @@ def digest_sections(*, user, since, now) -> list:
     for hook in _hooks("digest_sections"):
         sections.extend(hook(user=user, since=since, now=now))
     return sections
+
+
+def without_held(*, posts):
+    """`posts` (a Post queryset) less those other apps hold from every email (one subquery each)."""
+    for hook in _hooks("held_posts_query"):
+        held = hook()
+        if held is not None:
+            posts = posts.exclude(pk__in=held)
+    return posts

@@ -185,7 +185,14 @@ def can_reply(user, topic) -> bool:
         return False
     if topic.author_id == user.pk:
         return True
-    return can_post_in_category(user, topic.category)
+    from .models import Category
+
+    category = topic.category
+    if category.security == Category.Security.PRIVATE:
+        # Members may start their own private topics there, not answer other people's.
+        return can_moderate_category(user, category) or category.groups.filter(
+            pk__in=user.groups.values("pk")).exists()
+    return can_post_in_category(user, category)
 
 
 def check_can_reply(user, topic) -> None:

@@ -95,3 +95,15 @@ def held_object_ids(*, item_type: str):
     """Object ids of the held items of one type (a `values` queryset for a subquery): digests
     and other lists for everybody leave them out, whoever reads."""
     return LicensedItem.objects.filter(state=LicensedItem.State.HELD, item_type=item_type).values("object_id")
+
+
+def held_post_ids():
+    """Posts held for their license whoever reads (a `values` queryset): held results' posts and
+    the first posts of requests whose data is held. Digests leave them out even for their authors."""
+    from forum.models import Post
+
+    held = LicensedItem.objects.filter(state=LicensedItem.State.HELD)
+    return Post.objects.filter(
+        Q(pk__in=held.filter(post__isnull=False).values("post_id"))
+        | Q(number=1, topic_id__in=held.filter(item_type=LicensedItem.ItemType.DATASET).values("topic_id"))
+    ).values("pk")

@@ -333,3 +333,8 @@ def digest_sections(*, user, since, now) -> list:
         DigestSection(_("Accepted results"), [result_item(r) for r in news["accepted"]]),
     ]
     return sections
+
+
+def held_posts_query():
+    """Posts held for their license, whoever reads: digests never list them."""
+    return licensing_selectors.held_post_ids()

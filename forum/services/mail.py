@@ -419,6 +419,10 @@ def emails_send(*, email_ids) -> dict[str, int]:
     ))
     connection = get_connection(fail_silently=False)
     try:
+        try:
+            connection.open()  # one session for the batch; send() alone would open one per message
+        except (smtplib.SMTPException, OSError):
+            pass  # each email then records the failure and is retried
         for email_id in email_ids:
             try:
                 outcome = _send_one(email_id, connection, facts)

@@ -8,7 +8,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from ..models import (
     Notification,
     NotificationLevel,
     Post,
+    PostLike,
     TagNotificationSetting,
     TopicNotificationSetting,
     User,
@@ -209,11 +210,16 @@ def like_notify(*, post: Post, actor: User) -> None:
         notify(user=author, kind=LIKED, key=f"liked:{post.pk}:{actor.pk}", url=post.get_absolute_url(),
                actor=actor, topic=post.topic, post=post, title=post.topic.title)
         return
-    if actor.name in existing.actor_names:
-        return
-    existing.count += 1
+    # Count people, not events: likes since the author last read a notification about this post's
+    # likes (an unlike and like again is still one person).
+    last_read = Notification.objects.filter(
+        user_id=post.author_id, kind=LIKED, post=post, read_at__isnull=False).aggregate(at=Max("read_at"))["at"]
+    likes = PostLike.objects.filter(post=post)
+    if last_read is not None:
+        likes = likes.filter(created_at__gt=last_read)
+    existing.count = max(likes.count(), 1)
     existing.actor = actor
-    existing.actor_names = [actor.name, *existing.actor_names][:3]
+    existing.actor_names = [actor.name, *[n for n in existing.actor_names if n != actor.name]][:3]
     existing.created_at = timezone.now()
     existing.save(update_fields=["count", "actor", "actor_names", "created_at"])
 

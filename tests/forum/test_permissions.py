@@ -216,3 +216,16 @@ def test_private_topic_never_reaches_search_or_feeds_of_outsiders(client, people
         assert private_topic.title not in content and public_topic.title in content, (feed, role)
     # feeds are public content only, even for people who may read the channel
     assert client.get(f"/c/{private_topic.category.slug}/feed.atom").status_code == 404
+
+
+def test_members_cannot_reply_in_other_peoples_private_topics(db, member, requester, moderator):
+    """In a channel where members start private topics, a member answers only their own."""
+    from forum.permissions import can_reply
+    from tests.forum.factories import CategoryFactory, TopicFactory
+
+    channel = CategoryFactory(private=True)
+    someone_elses = TopicFactory(category=channel, author=requester)
+    own = TopicFactory(category=channel, author=member)
+    assert not can_reply(member, someone_elses)
+    assert can_reply(member, own)
+    assert can_reply(moderator, someone_elses)
