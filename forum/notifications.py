@@ -31,7 +31,9 @@ class NotificationKind:
     group: str = "forum"
 
     def describe(self, *, actor: str, title: str, count: int = 1) -> str:
-        """The one-line text shown in the list and used as the email subject."""
+        """The one-line text shown in the list and used as the email subject; an empty title
+        (something the person may not read) reads as "a private topic"."""
+        title = title or str(_("a private topic"))
         if count > 1 and self.name == LIKED:
             return ngettext(
                 "%(actor)s and %(others)d other liked your post in “%(title)s”",

@@ -149,11 +149,13 @@ def _measure(client, world, pages):
 
 # Queries per page, whatever the amount of data.
 # Signed in: the session, the user, and the user's and their groups' permissions (read once, cached
-# for the request: they say who triages, and that a team member's second factor is due).
-SIGNED_IN_TEAM = 4
-# Somebody without a team permission: also the categories they moderate (the second-factor check
-# asks whether a category moderator reads private categories).
-SIGNED_IN_MEMBER = SIGNED_IN_TEAM + 1
+# for the request: they say who triages, and that a team member's second factor is due), then the
+# bell's unread count (forum.context_processors.notifications), which counts only notifications about
+# topics the person can read and so also reads the categories they moderate (cached for the request).
+SIGNED_IN_TEAM = 4 + 2
+# Somebody without a team permission: the second-factor check asks whether a category moderator reads
+# private categories, from the same cached categories: nothing more.
+SIGNED_IN_MEMBER = SIGNED_IN_TEAM
 # The queue: its three lists (waiting, with the uploader, recently decided), each with its topic,
 # uploader, current version and decider joined, then the requests' titles and deadlines for all of
 # them at once (one query, requests_board.anonymization_hooks.upload_subjects).

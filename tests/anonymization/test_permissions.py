@@ -22,10 +22,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils import timezone
 
-from anonymization.models import AuditRecord, ReviewMessage, ReviewNotice, Upload, UploadVersion
+from anonymization.models import AuditRecord, ReviewMessage, Upload, UploadVersion
 from anonymization.selectors import download_token
 from anonymization.services import Decision, upload_decide
-from forum.models import Category
+from forum.models import Category, Notification, OutboundEmail
 from forum.permissions import Role
 from requests_board import services as request_services
 from requests_board.models import DataRequest
@@ -191,7 +191,8 @@ def snapshot(_upload_storage):
             # Recorded views of a report: a refused POST shows the page again, so may add one.
             "views": list(AuditRecord.objects.filter(action=AuditRecord.Action.REPORT_VIEWED)
                           .order_by("pk").values_list("pk", "actor_id")),
-            "notices": ReviewNotice.objects.count(),
+            "notifications": Notification.objects.count(),
+            "emails": OutboundEmail.objects.count(),
             "requests": list(DataRequest.objects.order_by("pk").values_list("pk", "cleared_at", "topic__category_id")),
             "quarantine": _quarantine_files(_upload_storage),
         }

@@ -8,13 +8,16 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from anonymization import services
 from anonymization.models import AuditRecord, Upload, UploadVersion
+from anonymization.notifications import ReviewKind
 from anonymization.storage import published_storage, quarantine_storage
-from forum.models import Category
+from forum.models import Category, Notification
 from requests_board import services as request_services
+from tests.helpers import sign_in
 from tests.requests_board.factories import make_claimed
 
 from . import files
@@ -224,20 +227,39 @@ def test_audit_log_is_append_only(held, public_request):
     assert AuditRecord.objects.get(pk=record.pk).detail != "rewritten"
 
 
+SECRETS = ("patients", "SECRETWORD", "incubation", "cohort", "names", "column")
+
+
 @pytest.mark.django_db(transaction=True)
-def test_emails_say_only_that_there_is_something_to_read(requester, anonymizer, pending_request):
+def test_emails_say_only_that_there_is_something_to_read(client, requester, anonymizer, pending_request):
     mail.outbox.clear()
     upload = request_services.request_attach(actor=requester, data_request_id=pending_request.pk,
                                              file=files.uploaded("patients.csv", files.identifying_columns_csv()))
     services.message_post(actor=anonymizer, upload_id=upload.pk, raw="Please drop the column of SECRETWORD.")
     services.upload_decide(actor=anonymizer, upload_id=upload.pk, decision="changes", reason="Remove SECRETWORD.")
+    # Each is told once, on the site and by email; the notification keeps no title, topic or post.
+    notifications = list(Notification.objects.filter(key__startswith="review:"))
+    assert sorted((n.user_id, n.kind) for n in notifications) == sorted([
+        (anonymizer.pk, ReviewKind.WAITING), (requester.pk, ReviewKind.MESSAGE), (requester.pk, ReviewKind.DECIDED),
+    ])
+    for notification in notifications:
+        assert (notification.title, notification.topic_id, notification.post_id) == ("", None, None)
+        assert notification.url == upload.get_absolute_url()
     recipients = sorted(tuple(message.to) for message in mail.outbox)
     assert recipients == sorted([(anonymizer.email,), (requester.email,), (requester.email,)])
     for message in mail.outbox:
-        text = message.subject + message.body
-        for secret in ("patients", "SECRETWORD", "incubation", "cohort", "names", "column"):
+        [(html, _mimetype)] = message.alternatives
+        text = message.subject + message.body + html
+        for secret in SECRETS:
             assert secret not in text
         assert f"/anonymization/files/{upload.pk}/" in message.body
+        assert f"/anonymization/files/{upload.pk}/" in html
+    # Nor does the list under the bell.
+    sign_in(client, requester)
+    page = client.get(reverse("forum:notification-list")).content.decode()
+    assert "A decision was made about your file" in page
+    for secret in SECRETS:
+        assert secret not in page
 
 
 def test_private_thread_stays_off_the_topic_and_feeds(client, held, anonymizer, requester, public_request):

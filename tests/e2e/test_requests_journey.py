@@ -13,8 +13,10 @@ import pytest
 from django.utils import formats, timezone, translation
 from playwright.sync_api import expect
 
+from forum.models import Notification, OutboundEmail
 from forum.permissions import Role
-from requests_board.models import DataRequest, Notice, Result
+from requests_board.models import DataRequest, Result
+from requests_board.notifications import NoticeKind
 from tests.e2e.test_forum_journey import open_page, sign_in  # noqa: F401 (open_page is a fixture)
 from tests.forum.factories import UserFactory
 
@@ -201,13 +203,18 @@ def test_request_is_asked_claimed_delivered_accepted_and_counted(open_page, publ
     requester_accepts(requester_page, data_request, volunteer)
     board_dashboard_and_profile_show_it(requester_page, volunteer)
 
-    # Each step owed one email, and each was sent (tasks run eagerly in tests).
-    sent = Notice.objects.filter(data_request=data_request, sent_at__isnull=False)
-    assert sorted(sent.values_list("kind", "recipient_id")) == sorted([
-        (Notice.Kind.CLAIMED, requester.pk), (Notice.Kind.RESULT_DELIVERED, requester.pk),
-        (Notice.Kind.RESULT_ACCEPTED, volunteer.pk),
+    # Each step told the other person once, and each email owed was sent (tasks run eagerly in tests).
+    told = Notification.objects.filter(topic_id=data_request.topic_id)
+    assert sorted(told.values_list("kind", "user_id")) == sorted([
+        (NoticeKind.CLAIMED, requester.pk), (NoticeKind.REQUEST_UPDATE, requester.pk),
+        (NoticeKind.RESULT_DELIVERED, requester.pk), (NoticeKind.RESULT_ACCEPTED, volunteer.pk),
     ])
-    assert not Notice.objects.filter(sent_at__isnull=True).exists()
+    sent = OutboundEmail.objects.filter(notification__in=told, status=OutboundEmail.Status.SENT)
+    assert sorted(sent.values_list("kind", "to")) == sorted([
+        (NoticeKind.CLAIMED, requester.email), (NoticeKind.REQUEST_UPDATE, requester.email),
+        (NoticeKind.RESULT_DELIVERED, requester.email), (NoticeKind.RESULT_ACCEPTED, volunteer.email),
+    ])
+    assert not OutboundEmail.objects.exclude(status=OutboundEmail.Status.SENT).exists()
 
     assert problems == []
 

@@ -563,10 +563,11 @@ LICENSE_PAGES = {
 # Anonymous: the list reads the usage per expression (visibility is a subquery), a detail page its
 # items with their topics and authors (joined): one query each.
 QUERIES_ANONYMOUS = {"list": 1, "detail-data": 1, "detail-result": 1, "detail-code": 1, "detail-held": 1}
-# Signed in adds the session, the user and the user's and groups' permissions; a reader who is not a
-# moderator also the categories they moderate (the visibility rule). The report reads the counts per
-# license and the held items with their topics and authors.
-SIGNED_IN = 4
+# Signed in adds the session, the user and the user's and groups' permissions, and the bell's unread
+# count (forum.context_processors.notifications); a reader who is not a moderator also the categories
+# they moderate (the visibility rule). The report reads the counts per license and the held items with
+# their topics and authors.
+SIGNED_IN = 5
 QUERIES_VOLUNTEER = {page: SIGNED_IN + 1 + count for page, count in QUERIES_ANONYMOUS.items()}
 QUERIES_MODERATOR = {**{page: SIGNED_IN + count for page, count in QUERIES_ANONYMOUS.items()}, "report": SIGNED_IN + 2}
 READERS = {"anonymous": QUERIES_ANONYMOUS, "volunteer": QUERIES_VOLUNTEER, "moderator": QUERIES_MODERATOR}

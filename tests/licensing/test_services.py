@@ -1,5 +1,5 @@
 """Recording and checking licensed items through the real request flows: holds, releases, the
-author's email, idempotent checks, the append-only log, overdue checks and rechecks after a
+author's notification and email, idempotent checks, the append-only log, overdue checks and rechecks after a
 change of policy."""
 import datetime
 
@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from forum.models import Notification, OutboundEmail
 from licensing import services as licensing_services
 from licensing import tasks as licensing_tasks
 from licensing.models import LicensedItem, LicenseEvent
 from requests_board import services
-from requests_board.models import DataRequest, Notice, Result
+from requests_board.models import DataRequest, Result
+from requests_board.notifications import NoticeKind
 from requests_board.services.lifecycle import InvalidTransition
 from tests.anonymization import files
 from tests.requests_board.factories import make_claimed, make_request, request_details
@@ -58,8 +60,14 @@ def dataset_item(data_request) -> LicensedItem:
 
 
 def notices(kind, recipient=None):
-    found = Notice.objects.filter(kind=kind)
-    return list(found.filter(recipient=recipient) if recipient else found)
+    """The notifications of `kind` (to `recipient`): one per person and event, whatever the retries."""
+    found = Notification.objects.filter(kind=kind).order_by("pk")
+    return list(found.filter(user=recipient) if recipient else found)
+
+
+def emailed(notification) -> bool:
+    """Whether the email owed for `notification` was sent."""
+    return OutboundEmail.objects.filter(notification=notification, status=OutboundEmail.Status.SENT).exists()
 
 
 # --- Results ---------------------------------------------------------------------------------------
@@ -77,11 +85,15 @@ def test_a_result_under_gpl_is_held_logged_and_its_author_emailed(deliver, claim
     [event] = item.events.all()
     assert (event.action, event.revision, event.expression, event.problems) == (
         Action.HELD, 1, "GPL-3.0-only", item.problems)
-    [notice] = notices("license_held")
-    assert (notice.recipient, notice.data_request_id) == (volunteer, claimed.pk) and notice.sent_at is not None
-    held_mail = [message for message in mailoutbox if "Held: please fix a license" in message.subject]
+    [notice] = notices(NoticeKind.LICENSE_HELD)
+    assert (notice.user, notice.topic_id) == (volunteer, claimed.topic_id) and emailed(notice)
+    held_mail = [message for message in mailoutbox if "Held for its license" in message.subject]
     assert len(held_mail) == 1 and held_mail[0].to == [volunteer.email]
     assert "does not follow the site's licensing policy" in held_mail[0].body
+    # Only its author and the moderators read a held result: no email quotes it to anybody else.
+    for message in mailoutbox:
+        if message.to != [volunteer.email]:
+            assert "5.1 days" not in message.body + message.alternatives[0][0]
 
 
 def test_a_held_result_cannot_be_accepted_and_the_refusal_names_the_problem(deliver, claimed, requester):
@@ -104,16 +116,19 @@ def test_fixing_the_license_releases_the_result_once(run, deliver, claimed, requ
     assert (item.revision, item.checked_revision, item.expression, item.code_expression) == (
         2, 2, "BSD-3-Clause", "MIT")
     assert list(item.events.values_list("action", "revision")) == [(Action.HELD, 1), (Action.RELEASED, 2)]
-    [released] = notices("license_released", volunteer)
-    assert released.sent_at is not None
+    [released] = notices(NoticeKind.LICENSE_RELEASED, volunteer)
+    assert emailed(released)
     assert [message.subject for message in mailoutbox if "Released" in message.subject] == [
-        f"[Data Help Desk] Released: your license is fixed: {claimed.topic.title}"]
+        f"Released: the license of your item on “{claimed.topic.title}” is fixed"]
 
     # The check is idempotent: a retried or duplicated task changes nothing and tells nobody again.
-    events, owed = LicenseEvent.objects.count(), Notice.objects.count()
+    def told():
+        return Notification.objects.count(), OutboundEmail.objects.count()
+
+    events, owed = LicenseEvent.objects.count(), told()
     assert licensing_services.item_check(item_id=item.pk) == "unchanged"
     assert licensing_tasks.check_license.delay(item_id=item.pk).get() == "unchanged"
-    assert (LicenseEvent.objects.count(), Notice.objects.count()) == (events, owed)
+    assert (LicenseEvent.objects.count(), told()) == (events, owed)
 
     accepted = run(services.result_accept, actor=requester, result_id=result.pk)
     assert accepted.accepted_at is not None
@@ -125,7 +140,7 @@ def test_a_result_following_the_policy_is_ok_without_events_or_notices(deliver):
     assert item.state == State.OK and item.checked_revision == 1 and item.held_at is None
     assert item.license_id_list == ["BSD-2-Clause", "MIT", "Apache-2.0"]
     assert not item.events.exists()
-    assert not notices("license_held") and not notices("license_released")
+    assert not notices(NoticeKind.LICENSE_HELD) and not notices(NoticeKind.LICENSE_RELEASED)
 
 
 def test_fixing_only_the_results_license_keeps_the_repository_license_optional(run, deliver, volunteer):
@@ -158,7 +173,7 @@ def test_changing_problems_while_held_logs_and_tells_again_at_the_new_revision(r
     item = result_item(result)
     assert item.is_held and "“MIT”" in item.problems[0]
     assert list(item.events.values_list("action", "revision")) == [(Action.HELD, 1), (Action.HELD, 2)]
-    assert len(notices("license_held", volunteer)) == 2
+    assert len(notices(NoticeKind.LICENSE_HELD, volunteer)) == 2
 
 
 def test_an_unchecked_bad_license_is_refused_at_acceptance_by_the_policy_itself(volunteer, requester, claimed):
@@ -254,7 +269,7 @@ def test_a_data_license_edited_to_mit_is_held_and_released_when_set_back(run, re
     assert item.is_held and item.revision == 2
     assert "Not allowed for data: “MIT”" in item.problems[0] and "CC-BY-SA-4.0 (suggested)" in item.problems[0]
     assert list(item.events.values_list("action", flat=True)) == [Action.HELD]
-    assert [notice.data_request_id for notice in notices("license_held", requester)] == [data_request.pk]
+    assert [notice.topic_id for notice in notices(NoticeKind.LICENSE_HELD, requester)] == [data_request.topic_id]
     assert [message.to for message in mailoutbox] == [[requester.email]]
 
     run(services.request_edit, actor=requester, data_request_id=data_request.pk,
@@ -262,7 +277,7 @@ def test_a_data_license_edited_to_mit_is_held_and_released_when_set_back(run, re
     item = dataset_item(data_request)
     assert item.state == State.OK and item.revision == 3
     assert list(item.events.values_list("action", flat=True)) == [Action.HELD, Action.RELEASED]
-    assert len(notices("license_released", requester)) == 1
+    assert len(notices(NoticeKind.LICENSE_RELEASED, requester)) == 1
 
 
 def test_editing_other_details_does_not_check_the_data_license_again(run, requester, public_category):
@@ -345,17 +360,17 @@ def test_a_recheck_after_a_change_of_policy_holds_and_then_releases(run, setting
     item = result_item(result)
     assert item.is_held and item.revision == 2 and "Use BSD-2-Clause." in item.problems[0]
     assert dataset_item(claimed).state == State.OK and dataset_item(claimed).revision == 2
-    assert len(notices("license_held", volunteer)) == 1
+    assert len(notices(NoticeKind.LICENSE_HELD, volunteer)) == 1
 
     # Rechecking under the same policy finds the same problems: no new event, no new email.
     run(licensing_services.items_recheck, apply=True)
     item = result_item(result)
     assert item.is_held and (item.revision, item.checked_revision) == (3, 3)
-    assert item.events.count() == 1 and len(notices("license_held", volunteer)) == 1
+    assert item.events.count() == 1 and len(notices(NoticeKind.LICENSE_HELD, volunteer)) == 1
 
     settings.LICENSING_RESULT_LICENSES = ["BSD-3-Clause", "BSD-2-Clause"]
     run(licensing_services.items_recheck, apply=True)
     item = result_item(result)
     assert item.state == State.OK
     assert list(item.events.values_list("action", flat=True)) == [Action.HELD, Action.RELEASED]
-    assert len(notices("license_released", volunteer)) == 1
+    assert len(notices(NoticeKind.LICENSE_RELEASED, volunteer)) == 1

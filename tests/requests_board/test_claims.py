@@ -1,18 +1,24 @@
-"""Claiming: leads and collaborators, limits, releasing, citizen-science parts, expiry and its emails."""
+"""Claiming: leads and collaborators, limits, releasing, citizen-science parts, expiry and its
+notifications (forum Notification rows, and the emails owed through OutboundEmail rows)."""
 import datetime
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from forum import services as forum_services
-from forum.models import NotificationLevel
+from forum import tasks as forum_tasks
+from forum.models import Notification, NotificationLevel, OutboundEmail
+from forum.notifications import Delivery
 from forum.permissions import Role
 from requests_board import services, tasks
-from requests_board.models import Claim, DataRequest, Notice, RequestEvent
+from requests_board.models import Claim, DataRequest, RequestEvent
+from requests_board.notifications import NoticeKind
 from tests.forum.factories import UserFactory
+from tests.helpers import sign_in
 from tests.requests_board.factories import make_claimed, make_request
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +29,10 @@ committed = pytest.mark.django_db(transaction=True)
 
 def active_claims(data_request):
     return list(Claim.objects.filter(data_request=data_request, status="active").order_by("created_at"))
+
+
+def notifications_to(user, kind):
+    return list(Notification.objects.filter(user=user, kind=kind))
 
 
 def test_first_claim_leads_later_ones_collaborate(requester, volunteer, public_category):
@@ -103,6 +113,7 @@ def test_requester_and_moderators_release_a_claim_and_the_volunteer_is_told(requ
     services.claim_release(actor={"requester": requester, "moderator": moderator}[who], claim_id=claim.pk)
     claim.refresh_from_db()
     assert claim.status == Claim.Status.RELEASED
+    assert len(notifications_to(volunteer, NoticeKind.CLAIM_EXPIRED)) == 1
     assert [message.to for message in mail.outbox] == [[volunteer.email]]
 
 
@@ -145,10 +156,19 @@ def test_citizen_science_claims_are_parts(requester, volunteer, citizen_science_
 @committed
 def test_claiming_tells_the_requester_once(requester, volunteer, public_category):
     mail.outbox.clear()
-    make_claimed(requester, volunteer, public_category)
+    data_request, _claim = make_claimed(requester, volunteer, public_category)
+    [notification] = Notification.objects.all()
+    assert (notification.user, notification.kind, notification.actor, notification.topic_id) == (
+        requester, NoticeKind.CLAIMED, volunteer, data_request.topic_id)
     assert [message.to for message in mail.outbox] == [[requester.email]]
-    assert "claimed" in mail.outbox[0].subject
-    assert Notice.objects.get().sent_at is not None
+    [message] = mail.outbox
+    assert "claimed" in message.subject and data_request.topic.title in message.subject
+    assert [mimetype for _content, mimetype in message.alternatives] == ["text/html"]
+    assert message.extra_headers["List-Unsubscribe"].startswith("<http")
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    email = OutboundEmail.objects.get()
+    assert (email.notification, email.status) == (notification, OutboundEmail.Status.SENT)
+    assert email.sent_at is not None
 
 
 # --- Expiry -----------------------------------------------------------------------
@@ -173,6 +193,8 @@ def emails_to(user):
 @committed
 def test_quiet_claims_are_reminded_once_then_released_once(quiet_claim, requester, volunteer):
     data_request, claim, watcher = quiet_claim
+    # A released claim goes into the digest by default; this watcher asked for an email at once.
+    forum_services.email_preference_set(user=watcher, kind=NoticeKind.CLAIM_RELEASED, delivery=Delivery.IMMEDIATELY)
     now = timezone.now()
     with time_machine.travel(now + datetime.timedelta(days=6), tick=False):
         assert tasks.expire_claims() == {"reminded": 0, "released": 0}
@@ -189,7 +211,14 @@ def test_quiet_claims_are_reminded_once_then_released_once(quiet_claim, requeste
     data_request.refresh_from_db()
     assert claim.status == Claim.Status.EXPIRED and data_request.state == State.OPEN
     assert len(emails_to(volunteer)) == 2  # the reminder, then "your claim was released"
-    assert len(emails_to(watcher)) == 1 and len(emails_to(requester)) == 1
+    assert len(notifications_to(volunteer, NoticeKind.CLAIM_REMINDER)) == 1
+    assert len(notifications_to(volunteer, NoticeKind.CLAIM_EXPIRED)) == 1
+    # The requester and the watcher are told once each; only the watcher wanted an email at once,
+    # the requester's waits for their digest (the kind's default).
+    assert len(notifications_to(watcher, NoticeKind.CLAIM_RELEASED)) == 1
+    assert len(notifications_to(requester, NoticeKind.CLAIM_RELEASED)) == 1
+    assert len(emails_to(watcher)) == 1 and len(emails_to(requester)) == 0
+    assert not OutboundEmail.objects.filter(user=requester, kind=NoticeKind.CLAIM_RELEASED).exists()
     kinds = list(RequestEvent.objects.filter(data_request=data_request).values_list("kind", flat=True))
     assert kinds.count("reminded") == 1 and kinds.count("expired") == 1
 
@@ -215,8 +244,10 @@ def test_a_retried_notice_is_sent_once(quiet_claim, volunteer):
     _data_request, claim, _watcher = quiet_claim
     with time_machine.travel(timezone.now() + datetime.timedelta(days=8), tick=False):
         tasks.expire_claims()
-    notice = Notice.objects.get(kind=Notice.Kind.CLAIM_REMINDER)
-    assert tasks.send_notice(notice_id=notice.pk) is False  # already sent after commit
+    email = OutboundEmail.objects.get(kind=NoticeKind.CLAIM_REMINDER)
+    assert email.status == OutboundEmail.Status.SENT  # sent after commit
+    assert forum_tasks.send_emails(email_ids=[email.pk]) == {"not due": 1}
+    assert forum_tasks.send_due_emails(older_than_seconds=0) == 0
     assert len(emails_to(volunteer)) == 1
 
 
@@ -224,19 +255,19 @@ def test_unsent_notices_are_sent_by_the_sweeper(requester, volunteer, public_cat
                                                 django_capture_on_commit_callbacks):
     data_request = make_request(requester, public_category)
     mail.outbox.clear()
-    # The broker lost the message: the notice row exists, nothing was sent.
+    # The broker lost the message: the email row exists, nothing was sent.
     with django_capture_on_commit_callbacks(execute=False):
         services.request_claim(actor=volunteer, data_request_id=data_request.pk)
-    assert not mail.outbox and Notice.objects.filter(sent_at__isnull=True).count() == 1
+    assert not mail.outbox
+    assert OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, kind=NoticeKind.CLAIMED).count() == 1
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=10), tick=False):
-        assert tasks.send_pending_notices() == 1
-        assert tasks.send_pending_notices() == 0
+        assert forum_tasks.send_due_emails() == 1
+        assert forum_tasks.send_due_emails() == 0
     assert [message.to for message in mail.outbox] == [[requester.email]]
+    assert OutboundEmail.objects.get().status == OutboundEmail.Status.SENT
 
 
-@committed
-def test_sending_a_request_to_anonymization_ends_claims_without_naming_it(requester, volunteer, public_category,
-                                                                          anonymization_category):
+def _send_to_anonymization(requester, volunteer, public_category):
     data_request, claim = make_claimed(requester, volunteer, public_category, title="Ward seven synthetic cohort")
     mail.outbox.clear()
     services.request_edit(actor=requester, data_request_id=data_request.pk, details={
@@ -246,8 +277,29 @@ def test_sending_a_request_to_anonymization_ends_claims_without_naming_it(reques
     claim.refresh_from_db()
     data_request.refresh_from_db()
     assert claim.status == Claim.Status.RELEASED and data_request.state == State.OPEN
+    return data_request
+
+
+@committed
+def test_sending_a_request_to_anonymization_ends_claims_without_naming_it(client, requester, volunteer,
+                                                                          public_category, anonymization_category):
+    _send_to_anonymization(requester, volunteer, public_category)
+    assert len(notifications_to(volunteer, NoticeKind.REQUEST_ENDED)) == 1
+    # The email owed says the claim ended, never what the request is about.
+    email = OutboundEmail.objects.get(user=volunteer, kind=NoticeKind.REQUEST_ENDED)
+    assert not email.shows_content
+    assert "Ward seven" not in email.subject + email.text_body + email.html_body
+    assert "Ward seven" not in "".join(message.subject + message.body for message in mail.outbox)
+    # Nor does the volunteer's list of notifications, now that the request is in a private channel.
+    sign_in(client, volunteer)
+    assert "Ward seven" not in client.get(reverse("forum:notification-list")).content.decode()
+
+
+@committed
+def test_sending_a_request_to_anonymization_tells_the_volunteer_their_claim_ended(
+        requester, volunteer, public_category, anonymization_category):
+    _send_to_anonymization(requester, volunteer, public_category)
     assert [message.to for message in mail.outbox] == [[volunteer.email]]
-    assert "Ward seven" not in mail.outbox[0].subject + mail.outbox[0].body
 
 
 def _details(category):

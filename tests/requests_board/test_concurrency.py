@@ -8,9 +8,11 @@ from django.core import mail
 from django.db import connections
 from django.utils import timezone
 
+from forum.models import Notification, OutboundEmail
 from forum.permissions import Role
 from requests_board import services
-from requests_board.models import Claim, Notice, RequestEvent
+from requests_board.models import Claim, RequestEvent
+from requests_board.notifications import NoticeKind
 from tests.forum.factories import UserFactory
 from tests.forum.test_concurrency import needs_postgresql  # noqa: F401 - a fixture
 from tests.requests_board.factories import make_claimed, make_request
@@ -51,12 +53,14 @@ def test_concurrent_expiry_runs_remind_and_release_each_claim_once(needs_postgre
     start = timezone.now()
     with time_machine.travel(start + datetime.timedelta(days=8), tick=False):
         assert _run_together([services.claims_expire] * 4) == []
-    assert Notice.objects.filter(kind=Notice.Kind.CLAIM_REMINDER).count() == len(claims)
+    assert Notification.objects.filter(kind=NoticeKind.CLAIM_REMINDER).count() == len(claims)
+    assert OutboundEmail.objects.filter(kind=NoticeKind.CLAIM_REMINDER).count() == len(claims)
     assert RequestEvent.objects.filter(kind="reminded").count() == len(claims)
     with time_machine.travel(start + datetime.timedelta(days=12), tick=False):
         assert _run_together([services.claims_expire] * 4) == []
     assert Claim.objects.filter(status=Claim.Status.EXPIRED).count() == len(claims)
     assert RequestEvent.objects.filter(kind="expired").count() == len(claims)
+    assert Notification.objects.filter(kind=NoticeKind.CLAIM_EXPIRED).count() == len(claims)
     for person in volunteers:
         assert len([m for m in mail.outbox if m.to == [person.email]]) == 2  # one reminder, one release
 

@@ -14,10 +14,10 @@ from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from forum.models import Post, Topic
+from forum.models import Notification, OutboundEmail, Post, Topic
 from forum.permissions import Role
 from requests_board import services
-from requests_board.models import Claim, DataRequest, Notice, ProgressUpdate, RequestEvent, Result
+from requests_board.models import Claim, DataRequest, ProgressUpdate, RequestEvent, Result
 from tests.forum.factories import UserFactory
 from tests.helpers import sign_in
 from tests.requests_board.factories import make_claimed, make_delivered, make_request, request_details
@@ -189,7 +189,8 @@ def snapshot():
         "posts": list(Post.objects.order_by("pk").values_list("pk", "raw")),
         "updates": ProgressUpdate.objects.count(),
         "events": RequestEvent.objects.count(),
-        "notices": Notice.objects.count(),
+        "notifications": Notification.objects.count(),
+        "emails": OutboundEmail.objects.count(),
     }
 
 
