@@ -60,8 +60,7 @@ def _watched_topics(user, since, now) -> DigestSection:
         topics_visible_to(user, new_topics).exclude(category__security=Category.Security.PRIVATE)
         .filter(Q(category_id__in=categories) | Q(pk__in=tagged)).exclude(author=user)
     )
-    shown_first_posts = extensions.without_held(posts=extensions.without_withheld(
-        user=user, posts=Post.objects.filter(number=1)))
+    shown_first_posts = extensions.without_held(posts=Post.objects.filter(number=1))
     topics = topics.filter(pk__in=shown_first_posts.values("topic_id")).select_related("category")
     return DigestSection(_("New in categories and tags you watch"), [
         DigestItem(topic.title, absolute(topic.get_absolute_url()), topic.category.name)

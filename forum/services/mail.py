@@ -28,7 +28,6 @@ from ..models import (
     MailboxStatus,
     OutboundEmail,
     Post,
-    Topic,
     TopicRead,
     User,
 )
@@ -114,17 +113,16 @@ def _excerpt(post) -> str:
     return text if len(text) <= 300 else text[:299].rstrip() + "…"
 
 
-def _post_shareable(post) -> bool:
-    """Whether a post's words may go into an email: its topic is public and nothing withholds it
-    from the public (e.g. a result held for its license). Private channels get no title or excerpt."""
+def _post_shareable(post, topic) -> bool:
+    """Whether a post's words may go into an email: it and its topic are public and nothing
+    withholds it from the public (e.g. a result held for its license)."""
     from django.contrib.auth.models import AnonymousUser
 
     from .. import extensions
 
-    topic = post.topic
-    if topic.deleted_at is not None or not topic.category.is_public:
+    if post.deleted_at is not None or not _topic_public(topic):
         return False
-    return extensions.without_withheld(user=AnonymousUser(), posts=type(post).objects.filter(pk=post.pk)).exists()
+    return extensions.without_withheld(user=AnonymousUser(), posts=Post.objects.filter(pk=post.pk)).exists()
 
 
 def _topic_public(topic) -> bool:
@@ -142,12 +140,10 @@ def notification_emails_owe(notifications) -> list[int]:
     wanted = [n for n in notifications if deliveries[n.user_id] == Delivery.IMMEDIATELY and n.user.email]
     if not wanted:
         return []
-    # Read afresh: a caller's copy may predate a move into a private channel in the same transaction.
-    topic = Topic.objects.select_related("category").filter(pk=first.topic_id).first() if first.topic_id else None
-    post = Post.objects.select_related("topic", "topic__category").filter(pk=first.post_id).first() \
-        if first.post_id else None
-    shareable_post = post is not None and post.deleted_at is None and _post_shareable(post)
-    show_title = _topic_public(topic) if first.topic_id else bool(first.title)
+    # The topic was read with its category when the notification was made (notify, post_notify).
+    topic, post = first.topic, first.post
+    shareable_post = post is not None and _post_shareable(post, topic)
+    show_title = _topic_public(topic) if topic is not None else bool(first.title)
     now = timezone.now()
     send_at = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_EMAIL_DELAY_SECONDS)
     rows = []
@@ -155,7 +151,7 @@ def notification_emails_owe(notifications) -> list[int]:
         for notification in wanted:
             title = notification.title if show_title else ""
             actor = notification.actor_names[0] if notification.actor_names else ""
-            subject = kind.describe(actor=actor, title=title or _private_title(), count=notification.count)
+            subject = kind.describe(actor=actor, title=title, count=notification.count)
             context = {
                 **site_context(), "subject": subject, "kind": kind, "recipient": notification.user,
                 "url": settings.SITE_URL + notification.url,
@@ -171,12 +167,6 @@ def notification_emails_owe(notifications) -> list[int]:
                 shows_content=bool(first.topic_id) and show_title,
             ))
     return _owe(rows, countdown=settings.NOTIFICATIONS_EMAIL_DELAY_SECONDS)
-
-
-def _private_title() -> str:
-    from django.utils.translation import gettext
-
-    return gettext("a private topic")
 
 
 def _one_line(text: str) -> str:

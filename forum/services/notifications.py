@@ -23,6 +23,7 @@ from ..models import (
     Post,
     PostLike,
     TagNotificationSetting,
+    Topic,
     TopicNotificationSetting,
     User,
 )
@@ -38,12 +39,22 @@ MAX_DIRECT_RECIPIENTS = 50  # mentions and quotes notified per post; more are no
 @transaction.atomic
 def notify(
     *, user: User, kind: str, key: str, url: str, actor: User | None = None, topic=None, post=None, title: str = "",
+    unreadable_url: str = "",
 ) -> Notification | None:
     """Tell `user` about something once per `key`, in the caller's transaction; their email
     preference for `kind` decides whether an email is owed too. Returns None when nothing new
-    was created (already told, inactive, or `user` did it themselves)."""
+    was created (already told, inactive, or `user` did it themselves).
+
+    Someone who cannot read `topic` (e.g. it moved into a private channel) is still told, but
+    without its title or link: they get `unreadable_url` (else their notifications page).
+    """
     if user is None or not user.is_active or (actor is not None and actor.pk == user.pk):
         return None
+    if topic is not None:
+        topic = Topic.objects.select_related("category").get(pk=topic.pk)  # a caller's copy may be stale
+        if user.pk not in topic_readers_among(topic, [user.pk]):
+            topic, post, title = None, None, ""
+            url = unreadable_url or reverse("forum:notification-list")
     try:
         with transaction.atomic():
             notification, created = Notification.objects.get_or_create(

@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from forum import services as forum_services
-from forum.models import Category, Topic, User
-from forum.permissions import topic_readers_among
+from forum.models import Category, User
 
 from ..models import Claim, DataRequest, RequestEvent
 from ..notifications import NoticeKind
@@ -83,15 +82,13 @@ def _notify(recipient: User, kind: str, data_request: DataRequest, key: str, *, 
             post=None) -> None:
     """Tell `recipient` about a request once per `key` (a forum notification; the email, if they
     want one, is owed in this transaction and sent after commit). Someone who can no longer read
-    the request (e.g. it moved into the private channel) is told without its title or link."""
-    topic = Topic.objects.select_related("category").filter(pk=data_request.topic_id).first()
-    if topic is None or recipient.pk not in topic_readers_among(topic, [recipient.pk]):
-        forum_services.notify(user=recipient, kind=kind, key=key, actor=actor, title="",
-                              url=reverse("requests_board:my-claims"))
-        return
+    the request is sent to their claims instead."""
+    topic = data_request.topic
     forum_services.notify(
-        user=recipient, kind=kind, key=key, actor=actor, topic=topic, post=post, title=topic.title,
+        user=recipient, kind=kind, key=key, actor=actor, topic=topic, post=post,
+        title=topic.title if topic is not None else data_request.title,
         url=post.get_absolute_url() if post is not None else data_request.get_absolute_url(),
+        unreadable_url=reverse("requests_board:my-claims"),
     )
 
 

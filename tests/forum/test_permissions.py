@@ -229,3 +229,27 @@ def test_members_cannot_reply_in_other_peoples_private_topics(db, member, reques
     assert not can_reply(member, someone_elses)
     assert can_reply(member, own)
     assert can_reply(moderator, someone_elses)
+
+
+def test_readers_among_many_agree_with_topics_visible_to_for_every_role(people, public_topic, private_topic,
+                                                                         private_category, public_category):
+    """Notification fan-out asks `topic_readers_among` (many people, one query); pages ask
+    `topics_visible_to`. The rule is written in both: they must agree for every role and topic."""
+    from django.utils import timezone
+
+    from forum.models import Topic
+    from forum.permissions import topic_readers_among, topics_visible_to
+    from tests.forum.factories import TopicFactory
+
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    deleted_public = TopicFactory(category=public_category, author=people["member"])
+    deleted_private = TopicFactory(category=private_category, author=people["requester_author"])
+    Topic.objects.filter(pk__in=[deleted_public.pk, deleted_private.pk]).update(deleted_at=timezone.now())
+    readers = {name: person for name, person in people.items() if person is not None}
+    readers["superuser"] = superuser
+    for topic in Topic.objects.select_related("category").filter(
+            pk__in=[public_topic.pk, private_topic.pk, deleted_public.pk, deleted_private.pk]):
+        among = topic_readers_among(topic, [person.pk for person in readers.values()])
+        for name, person in readers.items():
+            sees = topics_visible_to(person, Topic.objects.filter(pk=topic.pk)).exists()
+            assert (person.pk in among) == sees, f"{name} on {topic.title} (deleted={topic.deleted_at is not None})"
