@@ -33,7 +33,7 @@ REASON = "Please drop the name, contact and MRN columns and send counts per age 
 CHANGES = re.compile(r"^Request changes")
 WAITING = "Waiting for review"
 # Django's naturaltime for something uploaded moments ago.
-JUST_NOW = re.compile(r"^(now|\d+\s+seconds?\s+ago|a minute ago|\d+\s+minutes?\s+ago)$")
+JUST_NOW = re.compile(r"^(now|a second ago|\d+\s+seconds?\s+ago|a minute ago|\d+\s+minutes?\s+ago)$")
 
 
 def request_panel(page):
