@@ -104,7 +104,7 @@ def upload_decide(request, pk):
 
 
 @require_POST
-@rate_limited("post")
+@rate_limited("upload")
 def version_create(request, pk):
     def add(upload, data):
         services.upload_add_version(actor=request.user, upload_id=upload.pk, file=data["file"],

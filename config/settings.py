@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "forum.context_processors.site",
                 "forum.context_processors.notifications",
+                "forum.context_processors.moderation",
                 "anonymization.context_processors.triage",
             ],
         },
@@ -298,12 +299,50 @@ MARKDOWN_MAX_NESTING = env.int("MARKDOWN_MAX_NESTING", default=12)
 MARKDOWN_RENDER_SECONDS = env.float("MARKDOWN_RENDER_SECONDS", default=2.0)
 PROFILE_MAX_EXPERTISE_TAGS = 10
 FORUM_MAX_TAGS_PER_TOPIC = env.int("FORUM_MAX_TAGS_PER_TOPIC", default=5)
-# (count, seconds) per person; moderators are exempt.
+# Rate limits (forum/ratelimit.py): (count, seconds) per person, and per address below;
+# moderators are exempt. The Nth+1 action in a window gets HTTP 429 and how long to wait.
 FORUM_RATE_LIMITS = {
     "post": (env.int("FORUM_POSTS_PER_10_MINUTES", default=30), 600),
+    "edit": (env.int("FORUM_EDITS_PER_10_MINUTES", default=30), 600),
+    "flag": (env.int("FORUM_FLAGS_PER_HOUR", default=20), 3600),
+    "claim": (env.int("REQUESTS_CLAIMS_PER_HOUR", default=10), 3600),
+    "upload": (env.int("ANONYMIZATION_UPLOADS_PER_HOUR", default=30), 3600),
+    # Sign-in attempts per email typed, so one account cannot be guessed at from many addresses.
+    "login": (env.int("LOGINS_PER_15_MINUTES", default=10), 900),
+    "export": (env.int("DATA_EXPORTS_PER_DAY", default=5), 86400),
     # Per address of the visitor: the newsletter form needs no account.
     "subscribe": (env.int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=10), 3600),
 }
+FORUM_RATE_LIMITS_PER_IP = {
+    "post": (env.int("FORUM_POSTS_PER_10_MINUTES_PER_IP", default=120), 600),
+    "edit": (120, 600),
+    "flag": (60, 3600),
+    "claim": (60, 3600),
+    "upload": (120, 3600),
+    "signup": (env.int("SIGNUPS_PER_HOUR_PER_IP", default=10), 3600),
+    "login": (env.int("LOGINS_PER_15_MINUTES_PER_IP", default=30), 900),
+}
+# Trust levels (forum/services/trust.py): what a person must have done to reach each level.
+# "days": since joining; "topics_read": topics opened; "posts": posts shown (not hidden or
+# deleted); "likes_received". Level 3 is lost again by agreed flags or inactivity.
+FORUM_TRUST_LEVELS = {
+    1: {"days": 0, "topics_read": env.int("TRUST_BASIC_TOPICS_READ", default=3), "posts": 0, "likes_received": 0},
+    2: {"days": 3, "topics_read": 15, "posts": 3, "likes_received": 1},
+    3: {"days": 30, "topics_read": 50, "posts": 20, "likes_received": 10},
+}
+# What a new person (trust level 0) may do: links and images per post, topics per day.
+FORUM_NEW_USER_MAX_LINKS = env.int("FORUM_NEW_USER_MAX_LINKS", default=2)
+FORUM_NEW_USER_MAX_IMAGES = env.int("FORUM_NEW_USER_MAX_IMAGES", default=0)
+FORUM_NEW_USER_TOPICS_PER_DAY = env.int("FORUM_NEW_USER_TOPICS_PER_DAY", default=3)
+# Hold a new person's first N posts for a moderator's approval (0: publish at once).
+FORUM_HOLD_FIRST_POSTS = env.int("FORUM_HOLD_FIRST_POSTS", default=0)
+# Flags from people of at least this level that hide a post until a moderator reviews it.
+FORUM_FLAGS_TO_HIDE = env.int("FORUM_FLAGS_TO_HIDE", default=3)
+FORUM_FLAG_TRUSTED_LEVEL = env.int("FORUM_FLAG_TRUSTED_LEVEL", default=1)
+# Spam defences: a form sent sooner than this after it was shown is asked again; the same
+# text posted twice by one person within the minutes below is refused (0: never).
+FORUM_MIN_FILL_SECONDS = env.int("FORUM_MIN_FILL_SECONDS", default=3)
+FORUM_DUPLICATE_POST_MINUTES = env.int("FORUM_DUPLICATE_POST_MINUTES", default=60)
 # Whole pages for anonymous visitors (forum/pagecache.py); 0 turns the cache off.
 # Off by default without Redis outside DEBUG: a per-process cache would let one gunicorn worker
 # keep serving a page another worker's write (a delete, a move to private) made stale.
@@ -324,6 +363,8 @@ REQUESTS_MAX_ACTIVE_CLAIMS = env.int("REQUESTS_MAX_ACTIVE_CLAIMS", default=3)
 REQUESTS_CLAIM_REMIND_AFTER_DAYS = env.int("REQUESTS_CLAIM_REMIND_AFTER_DAYS", default=7)
 REQUESTS_CLAIM_RELEASE_AFTER_DAYS = env.int("REQUESTS_CLAIM_RELEASE_AFTER_DAYS", default=7)
 REQUESTS_MAX_DATA_LINKS = 10
+# Volunteers claim requests once they reach this trust level (0: at once).
+REQUESTS_CLAIM_MIN_TRUST_LEVEL = env.int("REQUESTS_CLAIM_MIN_TRUST_LEVEL", default=1)
 
 # --- Anonymization: upload quarantine and review -----------------------------------------
 ANONYMIZATION_MAX_FILE_BYTES = env.int("ANONYMIZATION_MAX_FILE_MB", default=50) * 1024 * 1024
@@ -374,6 +415,7 @@ CELERY_TASK_ANNOTATIONS = {"anonymization.tasks.scan_upload": {
 CELERY_BEAT_SCHEDULE = {
     "expire-claims": {"task": "requests_board.tasks.expire_claims", "schedule": 3600.0},
     "send-due-emails": {"task": "forum.tasks.send_due_emails", "schedule": 60.0},
+    "update-trust-levels": {"task": "forum.tasks.update_trust_levels", "schedule": 86400.0},
     "send-digests": {"task": "forum.tasks.send_digests", "schedule": 900.0},
     "rescan-stalled-uploads": {"task": "anonymization.tasks.rescan_stalled", "schedule": 600.0},
     "republish-stalled-uploads": {"task": "anonymization.tasks.republish_stalled", "schedule": 600.0},

@@ -39,3 +39,7 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 NOTIFICATIONS_EMAIL_DELAY_SECONDS = 0
+# Browsers driven by tests fill forms in milliseconds, and tests reuse synthetic text freely;
+# the spam tests (tests/forum/test_spam.py) set their own minimum and window.
+FORUM_MIN_FILL_SECONDS = 0
+FORUM_DUPLICATE_POST_MINUTES = 0

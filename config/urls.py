@@ -1,4 +1,5 @@
 """Root URLs: each app's URLs under its own namespace."""
+from allauth.account import views as account_views
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
@@ -6,6 +7,12 @@ from django.templatetags.static import static
 from django.urls import include, path
 
 from forum import views as forum_views
+from forum.ratelimit import rate_limited
+
+
+def _login_key(request) -> str:
+    return "login:" + request.POST.get("login", "").strip().lower()[:254]
+
 
 # Staff sign in through allauth like everybody else, so the second factor always applies.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -15,6 +22,9 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("favicon.svg"))),
     path("admin/", admin.site.urls),
+    # Our limits, with a clear wait, in front of allauth's own (which stay on).
+    path("accounts/login/", rate_limited("login", key=_login_key)(account_views.login)),
+    path("accounts/signup/", rate_limited("signup")(account_views.signup)),
     path("accounts/", include("allauth.urls")),
     path("", include("anonymization.urls")),
     path("", include("licensing.urls")),

@@ -9,9 +9,13 @@ from .models import (
     Category,
     DigestDelivery,
     DigestSubscription,
+    Flag,
     MailboxStatus,
+    ModerationLogEntry,
     OutboundEmail,
     Post,
+    ReviewItem,
+    SitePage,
     TermsAcceptance,
     TermsVersion,
     Topic,
@@ -40,14 +44,42 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(TermsVersion)
 class TermsVersionAdmin(admin.ModelAdmin):
+    """Publishing a version asks everybody to accept it; a published text never changes (people
+    accepted exactly it), so a correction is a new version."""
+
     list_display = ("version", "published_at")
+    fields = ("version", "summary_of_changes", "raw")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version", "raw") if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            obj.save(update_fields=["summary_of_changes"])
             cache.delete(TERMS_CACHE_KEY)
         else:
-            services.terms_publish(version=obj.version, summary_of_changes=obj.summary_of_changes)
+            published = services.terms_publish(
+                version=obj.version, summary_of_changes=obj.summary_of_changes, raw=obj.raw, actor=request.user,
+            )
+            obj.pk = published.pk
+
+
+@admin.register(SitePage)
+class SitePageAdmin(admin.ModelAdmin):
+    """The guidelines and FAQ in Markdown; saved through the service that renders and logs them."""
+
+    list_display = ("title", "slug", "updated_at", "updated_by")
+    fields = ("slug", "title", "raw")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("slug",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        page = services.site_page_save(actor=request.user, slug=obj.slug, title=obj.title, raw=obj.raw)
+        obj.pk = page.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(TermsAcceptance)
@@ -167,3 +199,24 @@ class DigestSubscriptionAdmin(ReadOnlyAdmin):
 class DigestDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("subscription", "period", "item_count", "created_at", "email")
     list_select_related = ("subscription", "subscription__user", "email")
+
+
+@admin.register(ModerationLogEntry)
+class ModerationLogEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor", "action", "target_user", "post", "reason")
+    list_filter = ("action",)
+    list_select_related = ("actor", "target_user", "post")
+
+
+@admin.register(ReviewItem)
+class ReviewItemAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "status", "personal_data", "post", "resolved_by")
+    list_filter = ("status", "kind", "personal_data")
+    list_select_related = ("post", "resolved_by")
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "flagger", "reason", "outcome", "post")
+    list_filter = ("reason", "outcome")
+    list_select_related = ("flagger", "post")

@@ -16,3 +16,12 @@ def notifications(request):
     if user is None or not user.is_authenticated:
         return {}
     return {"unread_notification_count": SimpleLazyObject(lambda: unread_notification_count(user=user))}
+
+
+def moderation(request):
+    """Whether to show the review queue in the navigation: from permissions already loaded for the
+    page (category moderators find it on their categories' pages)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"can_review_posts": user.has_perm("forum.moderate") or user.has_perm("forum.triage_anonymization")}

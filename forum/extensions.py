@@ -27,6 +27,13 @@
   news for one digest reader (an anonymous user for newsletter subscribers); nothing the
   reader may not see, nothing held.
 
+- `personal_data(*, user) -> dict[str, object]`: sections (JSON-serializable) of a person's
+  data export, e.g. {"data_requests": [...]}; only what they wrote or chose, nobody else's;
+- `personal_data_erase(*, user)`: erase the personal fields the app keeps about a person
+  deleting their account (their posts and other work stay, attributed to "deleted user");
+- `review_queue_links(*, user) -> list[tuple[str, int, str]]`: (label, count, address) of
+  other queues moderators work through, shown beside the review queue.
+
 Each hook must run a fixed number of queries whatever the page holds.
 """
 from functools import cache
@@ -136,3 +143,25 @@ def without_held(*, posts):
         if held is not None:
             posts = posts.exclude(pk__in=held)
     return posts
+
+
+def personal_data(*, user) -> dict:
+    """Sections other apps add to `user`'s data export."""
+    sections = {}
+    for hook in _hooks("personal_data"):
+        sections.update(hook(user=user))
+    return sections
+
+
+def personal_data_erase(*, user) -> None:
+    """Let other apps erase what they keep about `user`, who is deleting their account."""
+    for hook in _hooks("personal_data_erase"):
+        hook(user=user)
+
+
+def review_queue_links(*, user) -> list[tuple[str, int, str]]:
+    """Other queues (held licenses, pending uploads) `user` works through, with their sizes."""
+    links = []
+    for hook in _hooks("review_queue_links"):
+        links.extend(hook(user=user))
+    return links

@@ -1,6 +1,10 @@
 """Forms for sign-up, terms, profiles, topics and posts. They validate input and call services."""
+import time
+
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -8,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import DigestSubscription, NotificationLevel
+from .models import DigestSubscription, Flag, NotificationLevel, TrustLevel
 from .notifications import Delivery
 from .permissions import SELF_SERVICE_ROLES, Role
 from .selectors import terms_current
@@ -20,6 +24,43 @@ ROLE_CHOICES = [
     (Role.VOLUNTEER.value, _("help with data analysis (data scientist or bioinformatician)")),
 ]
 assert {value for value, _label in ROLE_CHOICES} == {role.value for role in SELF_SERVICE_ROLES}
+
+
+class SpamTrapMixin(forms.Form):
+    """A field people never see (bots fill every field) and the time the form was shown
+    (bots send at once). `spam_trap_active` False turns both off, e.g. for trusted members."""
+
+    homepage = forms.CharField(
+        label=_("Leave this field empty"), required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    shown_at = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    spam_trap_active = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A fresh stamp on every render, so a form shown again after an error counts from now.
+        self.initial["shown_at"] = signing.dumps(time.time(), salt="forum.shown_at")
+        if not self.spam_trap_active:
+            del self.fields["homepage"], self.fields["shown_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.spam_trap_active:
+            return cleaned
+        if cleaned.get("homepage"):
+            raise ValidationError(_("This form could not be accepted. If you are a person, leave the "
+                                    "field “Leave this field empty” empty and send it again."))
+        try:
+            shown_at = signing.loads(cleaned.get("shown_at") or "", salt="forum.shown_at", max_age=86400)
+        except signing.BadSignature:
+            shown_at = None
+        minimum = settings.FORUM_MIN_FILL_SECONDS
+        if minimum and (shown_at is None or time.time() - float(shown_at) < minimum):
+            raise ValidationError(_("That was sent very quickly, or the form is too old. Please check it "
+                                    "and send it again."))
+        return cleaned
 
 
 class TermsFieldsMixin(forms.Form):
@@ -50,7 +91,7 @@ class TermsFieldsMixin(forms.Form):
         )
 
 
-class SignupForm(TermsFieldsMixin, AllauthSignupForm):
+class SignupForm(SpamTrapMixin, TermsFieldsMixin, AllauthSignupForm):
     """Allauth's sign-up plus display name, roles and the declarations."""
 
     display_name = forms.CharField(
@@ -161,7 +202,11 @@ _MARKDOWN_HELP = _(
 )
 
 
-class TopicForm(forms.Form):
+def _is_new_member(user) -> bool:
+    return user.is_authenticated and user.trust_level == 0 and not user.has_perm("forum.moderate")
+
+
+class TopicForm(SpamTrapMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, help_text=_("One line that says what this is about."))
     category = forms.ModelChoiceField(label=_("Category"), queryset=None, empty_label=None)
     tags = forms.CharField(
@@ -175,6 +220,7 @@ class TopicForm(forms.Form):
 
     def __init__(self, *args, actor, categories, **kwargs):
         self.actor = actor
+        self.spam_trap_active = _is_new_member(actor)  # first posts only
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = categories
 
@@ -183,13 +229,16 @@ class TopicForm(forms.Form):
 
     def save(self):
         try:
-            return services.topic_create(actor=self.actor, **self.cleaned_data)
+            data = self.cleaned_data
+            return services.topic_create(
+                actor=self.actor, category=data["category"], title=data["title"], raw=data["raw"], tags=data["tags"],
+            )
         except ValidationError as error:
             _errors_onto_form(self, error)
             return None
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(SpamTrapMixin, forms.Form):
     raw = forms.CharField(
         label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 8, "data-preview": "true"}),
         help_text=_MARKDOWN_HELP,
@@ -199,6 +248,7 @@ class ReplyForm(forms.Form):
     def __init__(self, *args, actor, topic, **kwargs):
         self.actor = actor
         self.topic = topic
+        self.spam_trap_active = _is_new_member(actor)  # first posts only
         super().__init__(*args, **kwargs)
 
     def save(self):
@@ -321,3 +371,56 @@ class NewsletterForm(forms.Form):
 
 class ModeratorMessageForm(forms.Form):
     text = forms.CharField(label=_("Message"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- Moderation -------------------------------------------------------------------
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("What is wrong with this post?"), choices=Flag.Reason.choices, widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note for the moderators"), max_length=500, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional, except for “Something else”. Moderators read it; the poster does not."),
+    )
+
+
+class ReviewEditForm(forms.Form):
+    raw = forms.CharField(
+        label=_("Post text"), widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("Remove what identifies a person, then save; approve afterwards. Earlier versions of a "
+                    "post flagged for personal data are hidden when it is approved."),
+    )
+    reason = forms.CharField(label=_("Reason for the edit"), max_length=200, required=False)
+
+
+class RestrictionForm(forms.Form):
+    days = forms.IntegerField(label=_("For how many days"), min_value=1, max_value=3650, initial=7)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The person sees this."),
+    )
+
+
+class TrustLevelForm(forms.Form):
+    level = forms.TypedChoiceField(label=_("Trust level"), choices=TrustLevel.choices, coerce=int)
+    locked = forms.BooleanField(
+        label=_("Lock this level: activity no longer changes it"), required=False,
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class SpammerForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, required=False,
+        help_text=_("Their account is deactivated and every post and topic of theirs deleted; "
+                    "you can undo this from the moderation log."),
+    )
+
+
+class AccountDeleteForm(forms.Form):
+    confirm_username = forms.CharField(
+        label=_("Type your username to confirm"), max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

@@ -2,7 +2,7 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -33,8 +33,9 @@ class ContentSecurityPolicyMiddleware:
 
 
 class RequiredStepsMiddleware:
-    """Before anything else, a signed-in person accepts the current terms, and
-    a person whose role requires it sets up two-factor authentication.
+    """Before anything else, a suspended person is shown why and until when, a signed-in
+    person accepts the current terms, and a person whose role requires it sets up
+    two-factor authentication.
 
     Pages needed to take those steps (or to leave) stay reachable.
     """
@@ -57,9 +58,16 @@ class RequiredStepsMiddleware:
     def _mfa_setup_prefixes(self) -> tuple[str, ...]:
         return (reverse("mfa_index"), reverse("account_reauthenticate"))
 
+    @cached_property
+    def _suspended_open_prefixes(self) -> tuple[str, ...]:
+        # A suspended person may still read why, sign out, and download or delete their data.
+        return (reverse("forum:account-settings"), reverse("forum:faq"))
+
     def __call__(self, request):
         user = request.user
         if user.is_authenticated and not request.path.startswith(self._always_open_prefixes):
+            if user.is_suspended() and not request.path.startswith(self._suspended_open_prefixes):
+                return render(request, "forum/suspended.html", {"person": user}, status=403)
             step = self._terms_step(request) or self._mfa_step(request)
             if step is not None:
                 return step

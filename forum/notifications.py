@@ -68,6 +68,58 @@ FORUM_KINDS = [
     ),
 ]
 
+FLAG_AGREED, FLAG_DISAGREED, PERSONAL_DATA_FLAGGED = "flag_agreed", "flag_disagreed", "personal_data_flagged"
+POST_HIDDEN, POST_APPROVED, POST_REJECTED, POST_REMOVED = (
+    "post_hidden", "post_approved", "post_rejected", "post_removed",
+)
+ACCOUNT_SILENCED, ACCOUNT_SUSPENDED = "account_silenced", "account_suspended"
+
+MODERATION_KINDS = [
+    NotificationKind(
+        FLAG_AGREED, _("Outcome of posts you flagged"),
+        _("Moderators agreed with your flag on a post in “%(title)s” and acted on it"),
+        email_default=Delivery.DIGEST, group="moderation",
+    ),
+    NotificationKind(
+        FLAG_DISAGREED, _("Outcome of posts you flagged, when the post stays"),
+        _("A moderator reviewed the post you flagged in “%(title)s” and kept it"),
+        email_default=Delivery.DIGEST, group="moderation",
+    ),
+    NotificationKind(
+        PERSONAL_DATA_FLAGGED, _("Posts flagged as containing personal data (anonymization team)"),
+        _("A post was flagged as containing personal data and is hidden until reviewed"),
+        explanation=_("Please review it in the review queue: edit out what identifies a person, then approve, "
+                      "or keep it hidden."),
+        group="moderation",
+    ),
+    NotificationKind(
+        POST_HIDDEN, _("Your posts hidden for review"),
+        _("Your post in “%(title)s” is hidden until a moderator reviews it"),
+        explanation=_("People flagged it. A moderator will look at it soon; you can still edit it."),
+        group="moderation",
+    ),
+    NotificationKind(
+        POST_APPROVED, _("Your posts approved"), _("A moderator approved your post in “%(title)s”"),
+        group="moderation",
+    ),
+    NotificationKind(
+        POST_REJECTED, _("Your posts not published"), _("A moderator did not publish your post in “%(title)s”"),
+        group="moderation",
+    ),
+    NotificationKind(
+        POST_REMOVED, _("Your posts removed after review"),
+        _("A moderator removed your post in “%(title)s” after review"), group="moderation",
+    ),
+    NotificationKind(
+        ACCOUNT_SILENCED, _("Limits on your account"), _("A moderator silenced you: “%(title)s”"),
+        explanation=_("You can read but not post until the silence ends."), group="moderation",
+    ),
+    NotificationKind(
+        ACCOUNT_SUSPENDED, _("Suspension of your account"), _("A moderator suspended your account: “%(title)s”"),
+        explanation=_("You cannot use the site until the suspension ends."), group="moderation",
+    ),
+]
+
 # When one post concerns a person in several ways, they hear once, about the most specific.
 POST_KIND_PRIORITY = (QUOTED, MENTIONED, REPLIED, POSTED)
 
@@ -77,7 +129,7 @@ def notification_kinds() -> dict[str, NotificationKind]:
     """Every kind by name: the forum's, then those other apps declare."""
     from .extensions import hooks_named
 
-    kinds = {kind.name: kind for kind in FORUM_KINDS}
+    kinds = {kind.name: kind for kind in FORUM_KINDS + MODERATION_KINDS}
     for hook in hooks_named(settings.FORUM_EXTENSIONS, "notification_kinds"):
         for kind in hook():
             kinds[kind.name] = kind

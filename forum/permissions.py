@@ -7,6 +7,7 @@ capability; views, templates and services ask the functions here.
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -155,7 +156,8 @@ def topics_visible_to(user, queryset: QuerySet) -> QuerySet:
     - private categories: the category's groups, its moderators, global moderators,
       and the topic's own author (so the Anonymization channel shows a requester
       their own topics and nobody else's);
-    - deleted topics: only people who moderate them.
+    - deleted topics: only people who moderate them;
+    - hidden topics (first post hidden for review): their author and people who moderate them.
     """
     from .models import Category
 
@@ -163,23 +165,59 @@ def topics_visible_to(user, queryset: QuerySet) -> QuerySet:
         return queryset
     public = Q(category__security__in=[Category.Security.PUBLIC, Category.Security.READ_ONLY])
     if not user.is_authenticated:
-        return queryset.filter(public, deleted_at__isnull=True)
+        return queryset.filter(public, deleted_at__isnull=True, hidden_at__isnull=True)
     moderated = moderated_category_ids(user)
     readable = queryset.filter(public | _private_membership(user, "category_id") | Q(author=user))
-    return readable.filter(Q(deleted_at__isnull=True) | Q(category_id__in=moderated))
+    return readable.filter(
+        Q(deleted_at__isnull=True) | Q(category_id__in=moderated),
+        Q(hidden_at__isnull=True) | Q(author=user) | Q(category_id__in=moderated),
+    )
 
 
 def posts_visible_to(user, queryset: QuerySet) -> QuerySet:
-    """Posts in topics `user` may see (deleted posts included: pages show them as placeholders)."""
+    """Posts in topics `user` may see (deleted and hidden posts included: pages show them as placeholders)."""
     from .models import Topic
 
     return queryset.filter(topic__in=topics_visible_to(user, Topic.objects.all()).values("pk"))
 
 
+def post_texts_readable_by(user, queryset: QuerySet) -> QuerySet:
+    """Of `queryset` (posts `user` may see), those whose text `user` may read: a post hidden for
+    review only by its author and people who moderate it; and none another app withholds
+    (e.g. a result held for its license). Search, emails and revision history use this."""
+    from . import extensions
+
+    if not can_moderate(user):
+        readable = Q(hidden="")
+        if user.is_authenticated:
+            readable |= Q(author=user) | Q(topic__category_id__in=moderated_category_ids(user))
+        queryset = queryset.filter(readable)
+    return extensions.without_withheld(user=user, posts=queryset)
+
+
+def can_read_post_text(user, post) -> bool:
+    """Whether `user` reads a hidden post's text (its author and who moderates it); any live post
+    in a topic they see otherwise. Other apps' withholding is asked separately (extensions)."""
+    if not post.hidden:
+        return True
+    return user.is_authenticated and (post.author_id == user.pk or can_moderate_topic(user, post.topic))
+
+
+def check_not_silenced(user) -> None:
+    """Silenced people read but do not write until the silence ends; they see why."""
+    if user.is_authenticated and user.is_silenced():
+        raise PermissionDenied(
+            _("A moderator silenced you until %(until)s: %(reason)s") % {
+                "until": formats.date_format(timezone.localtime(user.silenced_until), "DATETIME_FORMAT"),
+                "reason": user.silence_reason,
+            }
+        )
+
+
 def can_reply(user, topic) -> bool:
     """Whoever may post in the category replies, unless the topic is closed (moderators still can)
     or archived or deleted (nobody can)."""
-    if not user.is_authenticated or topic.archived or topic.deleted_at:
+    if not user.is_authenticated or topic.archived or topic.deleted_at or user.is_silenced():
         return False
     if topic.closed and not can_moderate_topic(user, topic):
         return False
@@ -196,6 +234,7 @@ def can_reply(user, topic) -> bool:
 
 
 def check_can_reply(user, topic) -> None:
+    check_not_silenced(user)
     if not can_reply(user, topic):
         if topic.closed:
             raise PermissionDenied(_("This topic is closed to new replies."))
@@ -212,11 +251,13 @@ def can_edit_post(user, post) -> bool:
         return True
     return (
         post.author_id == user.pk and not post.deleted_at and not post.topic.archived
-        and not post.topic.deleted_at
+        and not post.topic.deleted_at and not user.is_silenced()
     )
 
 
 def check_can_edit_post(user, post) -> None:
+    if post.author_id == user.pk and not can_moderate_topic(user, post.topic):
+        check_not_silenced(user)
     if not can_edit_post(user, post):
         raise PermissionDenied(_("You cannot edit this post."))
 
@@ -247,8 +288,8 @@ def can_see_deleted_content(user, topic) -> bool:
 def can_like_post(user, post) -> bool:
     """One like per person, never on your own post, not on deleted posts or archived topics."""
     return (
-        user.is_authenticated and post.author_id != user.pk and post.deleted_at is None
-        and not post.topic.archived and post.topic.deleted_at is None
+        user.is_authenticated and post.author_id != user.pk and post.deleted_at is None and not post.hidden
+        and not post.topic.archived and post.topic.deleted_at is None and not user.is_silenced()
     )
 
 
@@ -309,7 +350,7 @@ def can_post_in_category(user, category) -> bool:
     otherwise only the category's groups and moderators post."""
     from .models import Category
 
-    if not user.is_authenticated:
+    if not user.is_authenticated or user.is_silenced():
         return False
     if can_moderate_category(user, category) or category.security == Category.Security.PUBLIC:
         return True
@@ -319,6 +360,7 @@ def can_post_in_category(user, category) -> bool:
 
 
 def check_can_post_in_category(user, category) -> None:
+    check_not_silenced(user)
     if not can_post_in_category(user, category):
         raise PermissionDenied(_("You cannot post in this category."))
 
@@ -329,7 +371,8 @@ def topic_readers_among(topic, user_ids) -> set[int]:
     from .models import Category, User
 
     people = User.objects.filter(pk__in=list(user_ids), is_active=True)
-    if topic.deleted_at is None and topic.category.security != Category.Security.PRIVATE:
+    hidden = topic.deleted_at is not None or topic.hidden_at is not None
+    if not hidden and topic.category.security != Category.Security.PRIVATE:
         return set(people.values_list("pk", flat=True))
     moderate = {"codename": "moderate", "content_type__app_label": "forum"}
     allowed = (
@@ -341,5 +384,103 @@ def topic_readers_among(topic, user_ids) -> set[int]:
     if topic.category.parent_id:
         allowed |= Q(moderated_categories=topic.category.parent_id)
     if topic.deleted_at is None:
-        allowed |= Q(groups__categories=topic.category_id) | Q(pk=topic.author_id)
+        allowed |= Q(pk=topic.author_id)
+        if topic.hidden_at is None:
+            allowed |= Q(groups__categories=topic.category_id)
     return set(people.filter(allowed).values_list("pk", flat=True).distinct())
+
+
+# --- Moderation: flags, the review queue, restrictions -----------------------------
+
+def can_flag_post(user, post) -> bool:
+    """Signed-in people flag other people's live posts they can read."""
+    return (
+        user.is_authenticated and post.author_id != user.pk and post.deleted_at is None
+        and post.topic.deleted_at is None
+    )
+
+
+def check_can_flag_post(user, post) -> None:
+    if not user.is_authenticated or post.author_id == user.pk:
+        raise PermissionDenied(_("You cannot flag your own post."))
+    if not can_flag_post(user, post):
+        raise PermissionDenied(_("This post cannot be flagged."))
+
+
+def can_triage_personal_data(user) -> bool:
+    """The anonymization team reviews posts flagged as containing personal data."""
+    return user.is_authenticated and user.has_perm("forum.triage_anonymization")
+
+
+def can_use_review_queue(user) -> bool:
+    """Moderators, category moderators and the anonymization team (personal-data flags) review."""
+    return can_moderate(user) or bool(moderated_category_ids(user)) or can_triage_personal_data(user)
+
+
+def check_can_use_review_queue(user) -> None:
+    if not can_use_review_queue(user):
+        raise PermissionDenied(_("Only moderators can review flagged posts."))
+
+
+def review_items_visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Review items `user` may act on: all (moderators); their categories' (category moderators);
+    posts flagged for personal data in topics they can read (the anonymization team)."""
+    from .models import Category
+
+    if can_moderate(user):
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    allowed = Q(post__topic__category_id__in=moderated_category_ids(user))
+    if can_triage_personal_data(user):
+        # The category rule of topics_visible_to, without its hidden-topic rule: hiding is
+        # exactly what a personal-data flag does, and the team must still read the post.
+        public = Q(post__topic__category__security__in=[Category.Security.PUBLIC, Category.Security.READ_ONLY])
+        readable = public | _private_membership(user, "post__topic__category_id")
+        allowed |= Q(personal_data=True, post__topic__deleted_at__isnull=True) & readable
+    return queryset.filter(allowed)
+
+
+def can_review_item(user, item) -> bool:
+    """Whether `user` may act on one review item (see `review_items_visible_to`)."""
+    from .models import ReviewItem
+
+    return review_items_visible_to(user, ReviewItem.objects.filter(pk=item.pk)).exists()
+
+
+def check_can_review_item(user, item) -> None:
+    if not can_review_item(user, item):
+        raise PermissionDenied(_("You cannot review this post."))
+
+
+def can_restrict_user(user, target) -> bool:
+    """Global moderators silence, suspend, set trust levels and delete spammers; never of
+    themselves, staff or other moderators."""
+    return (
+        can_moderate(user) and user.pk != target.pk and not target.is_staff and not target.is_superuser
+        and not target.has_perm("forum.moderate")
+    )
+
+
+def check_can_restrict_user(user, target) -> None:
+    if not can_restrict_user(user, target):
+        raise PermissionDenied(_("You cannot moderate this person."))
+
+
+def can_read_moderation_log(user) -> bool:
+    return can_moderate(user)
+
+
+def check_can_read_moderation_log(user) -> None:
+    if not can_read_moderation_log(user):
+        raise PermissionDenied(_("Only moderators read the moderation log."))
+
+
+def can_edit_site_pages(user) -> bool:
+    """Staff edit the guidelines, the FAQ and publish new terms."""
+    return user.is_authenticated and user.is_staff and user.is_active
+
+
+def check_can_edit_site_pages(user) -> None:
+    if not can_edit_site_pages(user):
+        raise PermissionDenied(_("Only staff can edit site pages."))

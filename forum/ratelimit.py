@@ -1,12 +1,45 @@
-"""Per-person rate limits on writing, so a script or a slip cannot flood the forum."""
+"""Rate limits on writing, per person and per address, so a script or a slip cannot flood the site.
+
+Counters live in Django's cache (Redis in production, shared by every worker). Each limit
+is a fixed window of `seconds`: the Nth+1 action inside one window is refused, with how
+long until the window ends. Moderators are exempt.
+"""
+import json
+import math
+import time
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .permissions import can_moderate
+
+
+class RateLimited(Exception):
+    """Too many actions of `kind`; `retry_after` is in whole seconds (for the Retry-After header)."""
+
+    def __init__(self, kind: str, limit: int, window: int, retry_after: int):
+        self.kind, self.limit, self.window, self.retry_after = kind, limit, window, retry_after
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return _("You have done this %(count)s in a short time. Please try again in %(wait)s.") % {
+            "count": ngettext("once", "%(limit)d times", self.limit) % {"limit": self.limit},
+            "wait": wait_text(self.retry_after),
+        }
+
+
+def wait_text(seconds: int) -> str:
+    """'N minutes' (or seconds, under a minute), rounded up so the wait is never understated."""
+    if seconds < 60:
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def client_ip(request) -> str | None:
@@ -15,30 +48,71 @@ def client_ip(request) -> str | None:
 
 
 def _hit(key: str, window: int) -> int:
-    """Count one more action in the current window; the first action opens the window."""
-    if cache.add(key, 1, timeout=window):
+    """Count one more action under `key`; the first action creates the counter."""
+    if cache.add(key, 1, timeout=window + 1):
         return 1
     try:
         return cache.incr(key)
-    except ValueError:  # the window expired between add and incr
-        cache.add(key, 1, timeout=window)
+    except ValueError:  # the counter expired between add and incr
+        cache.add(key, 1, timeout=window + 1)
         return 1
 
 
-def rate_limited(kind: str):
-    """Refuse a person's POSTs of `kind` above settings.FORUM_RATE_LIMITS[kind] = (count, seconds)."""
+def _count(kind: str, scope: str, identity, limits) -> None:
+    limit, window = limits
+    now = time.time()
+    window_number = int(now // window)
+    if _hit(f"ratelimit:{kind}:{scope}:{identity}:{window_number}", window) > limit:
+        retry_after = max(math.ceil((window_number + 1) * window - now), 1)
+        raise RateLimited(kind, limit, window, retry_after)
+
+
+def rate_limit_check(kind: str, *, user=None, ip: str | None = None, key: str | None = None) -> None:
+    """Count one action of `kind` by `user` (or another `key`, e.g. an email typed on a sign-in
+    form) and from `ip`; raise RateLimited above settings.FORUM_RATE_LIMITS[kind] per person or
+    settings.FORUM_RATE_LIMITS_PER_IP[kind] per address. Moderators are never limited."""
+    if user is not None and user.is_authenticated and can_moderate(user):
+        return
+    per_person = settings.FORUM_RATE_LIMITS.get(kind)
+    identity = user.pk if user is not None and user.is_authenticated else key
+    if per_person and identity is not None:
+        _count(kind, "person", identity, per_person)
+    per_ip = getattr(settings, "FORUM_RATE_LIMITS_PER_IP", {}).get(kind)
+    if per_ip and ip:
+        _count(kind, "ip", ip, per_ip)
+
+
+def rate_limited_response(request, error: RateLimited) -> HttpResponse:
+    """429 with the reason and Retry-After; JSON for clients that ask for it, a page otherwise."""
+    if "application/json" in request.headers.get("Accept", "") and "text/html" not in request.headers.get(
+        "Accept", ""
+    ):
+        response = HttpResponse(
+            json.dumps({"detail": error.message, "retry_after": error.retry_after}),
+            status=429, content_type="application/json",
+        )
+    else:
+        response = render(request, "429.html", {"message": error.message}, status=429)
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def rate_limited(kind: str, *, key=None):
+    """Refuse POSTs of `kind` above the limits (see `rate_limit_check`) with HTTP 429.
+
+    `key(request)` names the person for visitors who are not signed in (e.g. the email on
+    a sign-in form); signed-in people are counted by account.
+    """
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            limit, window = settings.FORUM_RATE_LIMITS[kind]
-            user = request.user
-            if request.method == "POST" and user.is_authenticated and not can_moderate(user):
-                if _hit(f"ratelimit:{kind}:{user.pk}", window) > limit:
-                    message = _(
-                        "You are posting very fast: at most %(limit)d times in %(minutes)d minutes. "
-                        "Please wait a little, go back and try again: your browser keeps what you wrote."
-                    ) % {"limit": limit, "minutes": max(window // 60, 1)}
-                    return render(request, "429.html", {"message": message}, status=429)
+            if request.method == "POST":
+                try:
+                    rate_limit_check(
+                        kind, user=request.user, ip=client_ip(request), key=key(request) if key else None,
+                    )
+                except RateLimited as error:
+                    return rate_limited_response(request, error)
             return view(request, *args, **kwargs)
         return wrapper
     return decorator
@@ -47,5 +121,8 @@ def rate_limited(kind: str):
 def over_limit(kind: str, identity: str) -> bool:
     """Count one more action of `kind` by `identity` (e.g. a visitor's address); True above
     settings.FORUM_RATE_LIMITS[kind]."""
-    limit, window = settings.FORUM_RATE_LIMITS[kind]
-    return _hit(f"ratelimit:{kind}:{identity}", window) > limit
+    try:
+        _count(kind, "person", identity, settings.FORUM_RATE_LIMITS[kind])
+    except RateLimited:
+        return True
+    return False

@@ -21,9 +21,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from taggit.models import Tag
 
-from . import extensions
 from .models import Category, Post, Topic
-from .permissions import posts_visible_to
+from .permissions import post_texts_readable_by, posts_visible_to
 
 SEARCH_CONFIG = "english"  # also in migration 0004
 
@@ -161,7 +160,7 @@ def _truncate(query: str) -> str:
 
 def _searchable_posts(user, *, category, tag, author, date_from, date_to, status):
     """Live posts in live topics that `user` may see, narrowed by the filters; no search yet."""
-    posts = extensions.without_withheld(user=user, posts=posts_visible_to(
+    posts = post_texts_readable_by(user, posts_visible_to(
         user, Post.objects.filter(deleted_at__isnull=True, topic__deleted_at__isnull=True)
     )).order_by()
     if category is not None:

@@ -90,3 +90,13 @@ def send_digest_batch(*, items: list) -> dict:
         if email_id:
             email_ids.append(email_id)
     return services.emails_send(email_ids=email_ids)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=10, max_retries=5)
+def update_trust_level(*, user_id: int) -> int:
+    return services.trust_level_update(user_id=user_id)
+
+
+@shared_task
+def update_trust_levels() -> int:
+    return services.trust_levels_update_all()

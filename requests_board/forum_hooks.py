@@ -338,3 +338,32 @@ def digest_sections(*, user, since, now) -> list:
 def held_posts_query():
     """Posts held for their license, whoever reads: digests never list them."""
     return licensing_selectors.held_post_ids()
+
+
+def personal_data(*, user) -> dict:
+    """A person's requests, claims and results for their data export (their own words only)."""
+    from .models import Claim, Result
+
+    return {
+        "data_requests": list(DataRequest.objects.filter(author=user).order_by("created_at").values(
+            "pk", "title", "question", "modality", "data_size", "data_links", "data_license", "result_description",
+            "result_type", "deadline", "expertise", "patient_data", "state", "created_at",
+        )),
+        "claims": list(Claim.objects.filter(volunteer=user).order_by("created_at").values(
+            "data_request_id", "role", "part", "plan", "expected_date", "status", "created_at", "ended_at",
+        )),
+        "results": list(Result.objects.filter(author=user).order_by("created_at").values(
+            "data_request_id", "post_id", "repository_url", "license", "repository_license", "created_at",
+            "accepted_at",
+        )),
+    }
+
+
+def review_queue_links(*, user) -> list:
+    """Results and datasets held for their license, beside the review queue (moderators)."""
+    from licensing.permissions import can_read_license_report
+
+    if not can_read_license_report(user):
+        return []
+    held = LicensedItem.objects.filter(state=LicensedItem.State.HELD, topic__deleted_at__isnull=True).count()
+    return [(_("Held for their license"), held, reverse("licensing:license-report"))]

@@ -5,12 +5,13 @@ Seeing a published request is seeing its topic: the forum's visibility rule
 private Anonymization channel is hidden from the board, search, feeds and its
 URL alike. A draft is seen by its author only.
 """
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from forum.models import Topic
-from forum.permissions import can_moderate_topic, topics_visible_to
+from forum.permissions import can_moderate, can_moderate_topic, check_not_silenced, topics_visible_to
 
 
 def request_is_public(data_request) -> bool:
@@ -96,6 +97,13 @@ def check_can_claim(user, data_request) -> None:
     """Whether `user` may claim `data_request` now, or why not. Limits and states are checked by the service."""
     if not can_claim(user):
         raise PermissionDenied(_("Only volunteers can claim requests. Add the volunteer role on your profile."))
+    check_not_silenced(user)
+    needed = settings.REQUESTS_CLAIM_MIN_TRUST_LEVEL
+    if user.trust_level < needed and not can_moderate(user):
+        raise PermissionDenied(_(
+            "Volunteers can claim requests from trust level %(needed)d; you are at level %(current)d. "
+            "Read a few topics and requests first: the level rises on its own as you take part."
+        ) % {"needed": needed, "current": user.trust_level})
     if is_requester(user, data_request):
         raise PermissionDenied(_("This is your own request: a volunteer claims it."))
     if not request_is_public(data_request):
@@ -180,6 +188,7 @@ def can_attach_file(user, data_request) -> bool:
 
 
 def check_can_attach_file(user, data_request) -> None:
+    check_not_silenced(user)
     if not can_attach_file(user, data_request):
         raise PermissionDenied(_("Only the requester attaches data files to a live request."))
 

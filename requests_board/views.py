@@ -167,7 +167,7 @@ def _render_form(request, form, data_request):
 
 
 @login_required
-@rate_limited("post")
+@rate_limited("edit")
 def request_edit(request, pk):
     data_request = selectors.request_get(user=request.user, pk=pk)
     check_can_edit_request(request.user, data_request)
@@ -246,7 +246,7 @@ def request_clear(request, pk):
 
 
 @login_required
-@rate_limited("post")
+@rate_limited("upload")
 def request_attach(request, pk):
     """The requester adds a data file; it goes to quarantine and its review page opens."""
     data_request = selectors.request_get(user=request.user, pk=pk)
@@ -268,6 +268,7 @@ def request_attach(request, pk):
 # --- Claiming and delivering ------------------------------------------------------
 
 @login_required
+@rate_limited("claim")
 def request_claim(request, pk):
     data_request = selectors.request_get(user=request.user, pk=pk)
     check_can_claim(request.user, data_request)

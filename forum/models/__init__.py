@@ -1,5 +1,6 @@
 """The forum's models, one module per subject, re-exported here."""
 from .content import Category, Post, PostRevision, Topic, TopicEvent
+from .moderation import Flag, ModerationLogEntry, ReviewItem, SitePage
 from .notifications import (
     DigestDelivery,
     DigestSubscription,
@@ -8,7 +9,7 @@ from .notifications import (
     Notification,
     OutboundEmail,
 )
-from .people import TermsAcceptance, TermsVersion, User
+from .people import TermsAcceptance, TermsVersion, TrustLevel, User
 from .reading import (
     Bookmark,
     CategoryNotificationSetting,
@@ -21,7 +22,8 @@ from .reading import (
 
 __all__ = [
     "Bookmark", "Category", "CategoryNotificationSetting", "DigestDelivery", "DigestSubscription",
-    "EmailPreference", "MailboxStatus", "Notification", "NotificationLevel", "OutboundEmail", "Post", "PostLike",
-    "PostRevision", "TagNotificationSetting", "TermsAcceptance", "TermsVersion", "Topic", "TopicEvent",
-    "TopicNotificationSetting", "TopicRead", "User",
+    "EmailPreference", "Flag", "MailboxStatus", "ModerationLogEntry", "Notification", "NotificationLevel",
+    "OutboundEmail", "Post", "PostLike", "PostRevision", "ReviewItem", "SitePage", "TagNotificationSetting",
+    "TermsAcceptance", "TermsVersion", "Topic", "TopicEvent", "TopicNotificationSetting", "TopicRead",
+    "TrustLevel", "User",
 ]

@@ -90,6 +90,8 @@ class Topic(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     tags = TaggableManager(verbose_name=_("tags"), blank=True)
+    # Set while its first post is hidden for review: only its author and moderators see it.
+    hidden_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_posted_at"]
@@ -127,6 +129,13 @@ class Topic(models.Model):
 
 
 class Post(models.Model):
+    class Hidden(models.TextChoices):
+        NO = "", _("Shown")
+        FLAGGED = "flagged", _("Hidden after flags, until a moderator reviews it")
+        PERSONAL_DATA = "personal_data", _("Hidden: flagged as containing personal data, until reviewed")
+        AWAITING_APPROVAL = "awaiting_approval", _("Waiting for a moderator's approval")
+        MODERATOR = "moderator", _("Hidden by a moderator")
+
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
     number = models.PositiveIntegerField()
@@ -144,6 +153,8 @@ class Post(models.Model):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Hidden posts show as placeholders to everybody but their author and moderators.
+    hidden = models.CharField(max_length=20, choices=Hidden.choices, default=Hidden.NO, blank=True)
     # PostgreSQL only (GIN-indexed by a migration); on SQLite forum.search keeps an FTS5 table instead.
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -165,6 +176,10 @@ class Post(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return bool(self.hidden)
 
     @property
     def deleted_by_author(self) -> bool:

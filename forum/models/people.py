@@ -12,6 +12,15 @@ from taggit.managers import TaggableManager
 from ..orcid import validate_orcid
 
 
+class TrustLevel(models.IntegerChoices):
+    """Earned by taking part (forum/services/trust.py); lifts the limits new accounts start with."""
+
+    NEW = 0, _("new")
+    BASIC = 1, _("basic")
+    MEMBER = 2, _("member")
+    REGULAR = 3, _("regular")
+
+
 class User(AbstractUser):
     """A person. Profile fields live here so a page needs no extra join for them."""
 
@@ -36,6 +45,18 @@ class User(AbstractUser):
     accepted_terms_version = models.CharField(max_length=40, blank=True, editable=False)
     accepted_terms_at = models.DateTimeField(null=True, blank=True, editable=False)
     welcome_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    trust_level = models.PositiveSmallIntegerField(
+        _("trust level"), choices=TrustLevel.choices, default=TrustLevel.NEW, editable=False,
+    )
+    # A moderator fixed the level: activity no longer raises or lowers it.
+    trust_level_locked = models.BooleanField(_("trust level locked"), default=False, editable=False)
+    silenced_until = models.DateTimeField(null=True, blank=True, editable=False)
+    silence_reason = models.CharField(max_length=500, blank=True, editable=False)
+    suspended_until = models.DateTimeField(null=True, blank=True, editable=False)
+    suspension_reason = models.CharField(max_length=500, blank=True, editable=False)
+    # The person deleted their account: the row stays so their posts keep an author, emptied
+    # of everything personal (forum/services/privacy.py).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -61,7 +82,15 @@ class User(AbstractUser):
 
     @property
     def name(self) -> str:
+        if self.deleted_at is not None:
+            return str(_("deleted user"))
         return self.display_name or self.username
+
+    def is_silenced(self, now=None) -> bool:
+        return self.silenced_until is not None and self.silenced_until > (now or timezone.now())
+
+    def is_suspended(self, now=None) -> bool:
+        return self.suspended_until is not None and self.suspended_until > (now or timezone.now())
 
 
 class TermsVersion(models.Model):
@@ -76,6 +105,8 @@ class TermsVersion(models.Model):
     )
     published_at = models.DateTimeField(_("published at"), default=timezone.now, db_index=True)
     summary_of_changes = models.TextField(_("summary of changes"), blank=True)
+    raw = models.TextField(_("text (Markdown)"), blank=True)
+    html = models.TextField(editable=False, blank=True)
 
     class Meta:
         ordering = ["-published_at"]

@@ -1,4 +1,14 @@
 """Every read a forum page needs, with joins and counts done in the query; re-exported here."""
+from .moderation import (
+    moderation_log_list,
+    moderation_person_get,
+    review_item_get,
+    review_item_list,
+    review_queue_size,
+    site_page_get,
+    terms_version_get,
+    terms_version_list,
+)
 from .notifications import (
     describe_notifications,
     notification_list,
@@ -39,6 +49,8 @@ from .topics import (
 )
 
 __all__ = [
+    "moderation_log_list", "moderation_person_get", "review_item_get", "review_item_list", "review_queue_size",
+    "site_page_get", "terms_version_get", "terms_version_list",
     "describe_notifications", "notification_list", "notification_settings_for", "unread_notification_count",
     "LIST_ORDERS", "POSTS_PER_PAGE", "TERMS_CACHE_KEY", "TOP_PERIODS", "bookmark_list", "category_choices",
     "category_get", "category_list", "notification_level_effective", "notification_levels_for", "post_get",

@@ -60,7 +60,7 @@ def _watched_topics(user, since, now) -> DigestSection:
         topics_visible_to(user, new_topics).exclude(category__security=Category.Security.PRIVATE)
         .filter(Q(category_id__in=categories) | Q(pk__in=tagged)).exclude(author=user)
     )
-    shown_first_posts = extensions.without_held(posts=Post.objects.filter(number=1))
+    shown_first_posts = extensions.without_held(posts=Post.objects.filter(number=1, hidden=""))
     topics = topics.filter(pk__in=shown_first_posts.values("topic_id")).select_related("category")
     return DigestSection(_("New in categories and tags you watch"), [
         DigestItem(topic.title, absolute(topic.get_absolute_url()), topic.category.name)
@@ -79,7 +79,8 @@ def _unread_for_you(user, since, now) -> DigestSection:
         Notification.objects.filter(user=user, read_at__isnull=True, kind__in=kinds, created_at__gte=since,
                                     created_at__lt=now)
         .filter(Q(topic__isnull=True) | Q(topic__in=public))
-        .filter(Q(post__isnull=True) | Q(post__in=extensions.without_held(posts=Post.objects.all()).values("pk")))
+        .filter(Q(post__isnull=True) | Q(
+            post__in=extensions.without_held(posts=Post.objects.filter(hidden="")).values("pk")))
         .exclude(pk__in=OutboundEmail.objects.filter(user=user, notification__isnull=False).exclude(
             status=OutboundEmail.Status.SKIPPED).values("notification_id"))
         .order_by("-created_at")[:ITEMS_PER_SECTION]

@@ -22,7 +22,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from taggit.models import Tag
 
-from .. import extensions
 from ..models import (
     Bookmark,
     Category,
@@ -37,7 +36,14 @@ from ..models import (
     TopicNotificationSetting,
     TopicRead,
 )
-from ..permissions import can_see_deleted_content, categories_visible_to, posts_visible_to, topics_visible_to
+from ..permissions import (
+    can_read_post_text,
+    can_see_deleted_content,
+    categories_visible_to,
+    post_texts_readable_by,
+    posts_visible_to,
+    topics_visible_to,
+)
 
 POSTS_PER_PAGE = 20
 NEW_TOPIC_DAYS = 14
@@ -247,7 +253,7 @@ def topic_page(*, user, topic: Topic, page: int) -> TopicPage:
     show_deleted = can_see_deleted_content(user, topic)
     for post in posts:
         post.topic = topic
-        post.content_hidden = post.deleted_at is not None and not show_deleted
+        post.content_hidden = (post.deleted_at is not None and not show_deleted) or not can_read_post_text(user, post)
     liked, bookmarks, level = set(), {}, None
     if user.is_authenticated and posts:
         post_ids = [post.pk for post in posts]
@@ -291,8 +297,8 @@ def post_revision_list(*, user, post: Post) -> list[RevisionView]:
     moderator = can_see_deleted_content(user, post.topic)
     if post.deleted_at is not None and not moderator:
         raise Http404
-    if not extensions.without_withheld(user=user, posts=Post.objects.filter(pk=post.pk)).exists():
-        raise Http404  # e.g. a result held for its license: only its author and moderators read it
+    if not post_texts_readable_by(user, Post.objects.filter(pk=post.pk)).exists():
+        raise Http404  # hidden for review, or a result held for its license: its author and moderators only
     revisions = PostRevision.objects.filter(post=post).select_related("editor").order_by("number")
     if not moderator:
         revisions = revisions.filter(hidden=False)

@@ -4,7 +4,6 @@ from .accounts import (
     role_grant,
     roles_sync,
     terms_accept,
-    terms_publish,
     user_set_self_service_roles,
     user_signup_complete,
     welcome_email_queue,
@@ -50,6 +49,18 @@ from .mail import (
     unsubscribe_read,
     unsubscribe_url,
 )
+from .moderation import (
+    REVIEW_ACTIONS,
+    moderation_log,
+    post_flag,
+    review_edit,
+    review_resolve,
+    spammer_delete,
+    spammer_restore,
+    user_restriction_lift,
+    user_silence,
+    user_suspend,
+)
 from .notifications import (
     like_notify,
     moderator_message_send,
@@ -62,9 +73,15 @@ from .notifications import (
     post_notify_queue,
     post_notify_watchers,
 )
+from .pages import site_page_save, terms_publish
+from .privacy import account_delete, personal_data_export
 from .reading import bookmark_remove, bookmark_set, notification_level_set, post_like, post_unlike
+from .trust import trust_level_set, trust_level_update, trust_levels_update_all
 
 __all__ = [
+    "REVIEW_ACTIONS", "account_delete", "moderation_log", "personal_data_export", "post_flag", "review_edit",
+    "review_resolve", "site_page_save", "spammer_delete", "spammer_restore", "trust_level_set",
+    "trust_level_update", "trust_levels_update_all", "user_restriction_lift", "user_silence", "user_suspend",
     "TokenError", "digest_period", "digest_prepare", "digest_subscription_for_account", "digests_due", "email_owe",
     "email_preference_set", "emails_due", "emails_retry", "emails_send", "like_notify", "mailbox_clear",
     "moderator_message_send",

@@ -1,7 +1,6 @@
 """Writes about people: roles, terms, profiles, the welcome email."""
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -22,7 +21,6 @@ from ..permissions import (
     check_can_edit_profile,
     check_can_grant_roles,
 )
-from ..selectors import TERMS_CACHE_KEY
 
 # --- Roles ------------------------------------------------------------------------
 
@@ -73,18 +71,6 @@ def role_grant(*, actor: User | None, user: User, role: Role) -> None:
 
 
 # --- Terms ------------------------------------------------------------------------
-
-@transaction.atomic
-def terms_publish(*, version: str, summary_of_changes: str = "") -> TermsVersion:
-    """Publish a new terms version; every signed-in person must accept it on their next page."""
-    terms = TermsVersion(version=version, summary_of_changes=summary_of_changes)
-    terms.full_clean()
-    terms.save()
-    # Now for this process, and again after commit in case another request re-cached the old one.
-    cache.delete(TERMS_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(TERMS_CACHE_KEY))
-    return terms
-
 
 @transaction.atomic
 def terms_accept(*, user: User, terms_version: TermsVersion) -> TermsAcceptance:

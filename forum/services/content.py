@@ -3,9 +3,12 @@
 Every write that changes what an anonymous visitor could see invalidates the
 anonymous page cache after commit, and reindexes the posts it touched for search.
 """
+import re
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Lower
@@ -13,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .. import extensions, search
 from ..markdown import find_references, render_post
-from ..models import Category, Post, PostRevision, Topic, TopicEvent, TopicRead, User
+from ..models import Category, Post, PostRevision, Topic, TopicEvent, TopicRead, TrustLevel, User
 from ..pagecache import invalidate_on_commit
 from ..permissions import (
     can_release_topic,
@@ -94,6 +98,76 @@ def _render_or_field_error(raw: str, field: str = "raw"):
         raise ValidationError({field: error.messages}) from None
 
 
+_EXTERNAL_LINK = re.compile(r"<a\s[^>]*href=\"(?:https?:)?//", re.IGNORECASE)
+_IMAGE = re.compile(r"<img\s", re.IGNORECASE)
+
+
+def _is_new_member(actor: User) -> bool:
+    return actor.trust_level == TrustLevel.NEW and not actor.has_perm("forum.moderate")
+
+
+def _check_new_member_limits(actor: User, html: str, field: str = "raw") -> None:
+    """New members' posts carry few links and no images: most spam is links."""
+    if not _is_new_member(actor):
+        return
+    links = len(_EXTERNAL_LINK.findall(html))
+    limit = settings.FORUM_NEW_USER_MAX_LINKS
+    errors = []
+    if links > limit:
+        errors.append(ngettext(
+            "New members can put at most %(limit)d link in a post, and this one has %(count)d. "
+            "Remove some links, or take part a little first: the limit is lifted as you do.",
+            "New members can put at most %(limit)d links in a post, and this one has %(count)d. "
+            "Remove some links, or take part a little first: the limit is lifted as you do.",
+            limit,
+        ) % {"limit": limit, "count": links})
+    images = len(_IMAGE.findall(html))
+    if images > settings.FORUM_NEW_USER_MAX_IMAGES:
+        errors.append(_(
+            "New members cannot put images in posts yet. Link to the image instead, or take part a "
+            "little first: the limit is lifted as you do."
+        ))
+    if errors:
+        raise ValidationError({field: errors})
+
+
+def _check_new_member_topics(actor: User) -> None:
+    if not _is_new_member(actor):
+        return
+    limit = settings.FORUM_NEW_USER_TOPICS_PER_DAY
+    since = timezone.now() - timedelta(days=1)
+    if Topic.objects.filter(author=actor, created_at__gte=since).count() >= limit:
+        raise ValidationError(ngettext(
+            "New members can start %(limit)d topic a day. Please reply in an existing topic, or try again "
+            "tomorrow.",
+            "New members can start %(limit)d topics a day. Please reply in an existing topic, or try again "
+            "tomorrow.",
+            limit,
+        ) % {"limit": limit})
+
+
+def _check_duplicate(actor: User, raw: str) -> None:
+    """The same text twice from one person is a double click or spam: refuse the second."""
+    minutes = settings.FORUM_DUPLICATE_POST_MINUTES
+    if not minutes:
+        return
+    since = timezone.now() - timedelta(minutes=minutes)
+    if Post.objects.filter(author=actor, created_at__gte=since, deleted_at__isnull=True, raw=raw).exists():
+        raise ValidationError({"raw": _(
+            "You already posted exactly this text recently. If it did not appear, reload the page; "
+            "otherwise please change it before posting again."
+        )})
+
+
+def _should_hold(actor: User) -> bool:
+    """Whether a new member's post waits for approval (settings.FORUM_HOLD_FIRST_POSTS)."""
+    held_first = settings.FORUM_HOLD_FIRST_POSTS
+    if not held_first or not _is_new_member(actor):
+        return False
+    published = Post.objects.filter(author=actor, deleted_at__isnull=True, hidden="").count()
+    return published < held_first
+
+
 def _event(topic: Topic, actor: User, kind: str, *, post_number=None, detail: str = "") -> None:
     TopicEvent.objects.create(topic=topic, actor=actor, kind=kind, post_number=post_number, detail=detail[:300])
 
@@ -149,8 +223,14 @@ def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=
         errors.update(error.message_dict)
     try:
         rendered = _render_or_field_error(raw)
+        _check_new_member_limits(actor, rendered.html)
+        _check_duplicate(actor, raw)
     except ValidationError as error:
         errors.update(error.message_dict)
+    try:
+        _check_new_member_topics(actor)
+    except ValidationError as error:
+        errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -168,10 +248,26 @@ def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=
     Topic.objects.filter(pk=topic.pk).update(view_count=1)
     search.index_posts([post.pk])
     invalidate_on_commit()
-    post_notify_queue(post)
+    post.topic = topic
+    _publish_or_hold(post, actor)
     topic.first_post = post
     topic.mentions = rendered.mentions
     return topic
+
+
+def _publish_or_hold(post: Post, actor: User) -> None:
+    """Tell people about a new post, or hold it for approval if its author is new (and the site
+    says so); either way the author's trust level is looked at again afterwards."""
+    from .moderation import post_hold
+    from .trust import trust_level_update_queue
+
+    if _should_hold(actor):
+        post_hold(post)
+        post.held = True
+    else:
+        post_notify_queue(post)
+        post.held = False
+    trust_level_update_queue(actor)
 
 
 @transaction.atomic
@@ -180,6 +276,8 @@ def post_create(*, actor: User, topic_id: int, raw: str, reply_to_number: int | 
     topic = _lock_topic(topic_id)
     check_can_reply(actor, topic)
     rendered = _render_or_field_error(raw)
+    _check_new_member_limits(actor, rendered.html)
+    _check_duplicate(actor, raw)
     reply_to = None
     if reply_to_number:
         reply_to = Post.objects.filter(topic=topic, number=reply_to_number).first()
@@ -196,8 +294,8 @@ def post_create(*, actor: User, topic_id: int, raw: str, reply_to_number: int | 
     topic_mark_read(user=actor, topic=topic, number=number)
     search.index_posts([post.pk])
     invalidate_on_commit()
-    post_notify_queue(post)
     post.topic = topic
+    _publish_or_hold(post, actor)
     post.mentions = rendered.mentions
     return post
 
@@ -209,14 +307,21 @@ def post_edit(*, actor: User, post_id: int, raw: str, title: str | None = None, 
     Locks the topic and the post. Saving unchanged text records nothing.
     """
     post = _lock_post(post_id)
-    topic = post.topic
     check_can_edit_post(actor, post)
+    return edit_locked_post(post, actor=actor, raw=raw, title=title, reason=reason)
+
+
+def edit_locked_post(post: Post, *, actor: User, raw: str, title: str | None = None, reason: str = "") -> Post:
+    """The edit itself, on a post locked by `_lock_post` whose editing the caller allowed."""
+    topic = post.topic
     new_title = topic.title
     if title is not None and post.number == 1:
         new_title = _clean_title(title)
     if raw == post.raw and new_title == topic.title:
         return post
     rendered = _render_or_field_error(raw)
+    if actor.pk == post.author_id:
+        _check_new_member_limits(actor, rendered.html)
     now = timezone.now()
     post.revision_count += 1  # the row is locked, so a plain increment is safe
     post.raw, post.html, post.edited_at, post.updated_at = raw, rendered.html, now, now
@@ -428,6 +533,10 @@ def topic_mark_read(*, user: User, topic: Topic, number: int) -> None:
         )
         if created:
             Topic.objects.filter(pk=topic.pk).update(view_count=F("view_count") + 1)
+            if user.trust_level == TrustLevel.NEW:  # reading is what earns the first level
+                from .trust import trust_level_update_queue
+
+                trust_level_update_queue(user)
 
 
 # --- Maintenance ------------------------------------------------------------------

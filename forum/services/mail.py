@@ -32,7 +32,7 @@ from ..models import (
     User,
 )
 from ..notifications import DIGEST, Delivery, kind_get, notification_kinds
-from ..permissions import topic_readers_among
+from ..permissions import post_texts_readable_by, topic_readers_among
 
 logger = logging.getLogger(__name__)
 
@@ -118,11 +118,10 @@ def _post_shareable(post, topic) -> bool:
     withholds it from the public (e.g. a result held for its license)."""
     from django.contrib.auth.models import AnonymousUser
 
-    from .. import extensions
 
     if post.deleted_at is not None or not _topic_public(topic):
         return False
-    return extensions.without_withheld(user=AnonymousUser(), posts=Post.objects.filter(pk=post.pk)).exists()
+    return post_texts_readable_by(AnonymousUser(), Post.objects.filter(pk=post.pk)).exists()
 
 
 def _topic_public(topic) -> bool:
@@ -242,10 +241,8 @@ class _BatchFacts:
         if shown_posts:
             from django.contrib.auth.models import AnonymousUser
 
-            from .. import extensions
-
-            self.public_posts = set(extensions.without_withheld(
-                user=AnonymousUser(), posts=Post.objects.filter(pk__in=shown_posts, deleted_at__isnull=True),
+            self.public_posts = set(post_texts_readable_by(
+                AnonymousUser(), Post.objects.filter(pk__in=shown_posts, deleted_at__isnull=True),
             ).values_list("pk", flat=True))
         digest_ids = {_digest_subscription_id(email) for email in emails if email.kind == DIGEST}
         self.live_digests = set(

@@ -149,7 +149,7 @@ def post_notify(*, post_id: int) -> tuple[str, list[int]]:
     """
     post = (
         Post.objects.select_related("topic", "topic__category", "author", "reply_to")
-        .filter(pk=post_id, deleted_at__isnull=True, topic__deleted_at__isnull=True).first()
+        .filter(pk=post_id, deleted_at__isnull=True, hidden="", topic__deleted_at__isnull=True).first()
     )
     if post is None:
         return POSTED, []
@@ -189,7 +189,7 @@ def post_notify_watchers(*, post_id: int, kind: str, user_ids) -> int:
     """Tell one chunk of a post's watchers, in bulk; returns how many were told now."""
     post = (
         Post.objects.select_related("topic", "topic__category", "author")
-        .filter(pk=post_id, deleted_at__isnull=True, topic__deleted_at__isnull=True).first()
+        .filter(pk=post_id, deleted_at__isnull=True, hidden="", topic__deleted_at__isnull=True).first()
     )
     if post is None:
         return 0

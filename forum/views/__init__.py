@@ -1,4 +1,18 @@
 """Forum views, one module per subject. Each parses input, checks one permission, calls one service or selector."""
+from .moderation import (
+    account_delete,
+    account_export,
+    account_settings,
+    moderation_log,
+    person_moderate,
+    post_flag,
+    review_action,
+    review_edit,
+    review_queue,
+    site_page,
+    spammer_restore,
+    terms_page,
+)
 from .notifications import (
     email_unsubscribe,
     moderator_message,
@@ -10,7 +24,7 @@ from .notifications import (
     notification_settings,
     notifications_read,
 )
-from .pages import healthz, home, profile_detail, profile_edit, static_page, terms_accept
+from .pages import healthz, home, profile_detail, profile_edit, terms_accept
 from .search import search
 from .topics import (
     bookmark_list,
@@ -35,10 +49,12 @@ from .topics import (
 )
 
 __all__ = [
+    "account_delete", "account_export", "account_settings", "moderation_log", "person_moderate", "post_flag",
+    "review_action", "review_edit", "review_queue", "site_page", "spammer_restore", "terms_page",
     "email_unsubscribe", "moderator_message", "newsletter_confirm", "newsletter_subscribe", "notification_count",
     "notification_list", "notification_open", "notification_settings", "notifications_read",
     "bookmark_list", "category_detail", "healthz", "home", "notification_level", "post_bookmark", "post_delete",
     "post_edit", "post_like", "post_permalink", "post_restore", "post_revisions", "preview", "profile_detail",
-    "profile_edit", "search", "static_page", "tag_detail", "terms_accept", "topic_create", "topic_detail", "topic_list",
+    "profile_edit", "search", "tag_detail", "terms_accept", "topic_create", "topic_detail", "topic_list",
     "topic_moderate", "topic_move", "topic_reply", "topic_unread",
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from .. import extensions, selectors, services
 from ..forms import ProfileForm, TermsAcceptForm
 from ..pagecache import cache_anonymous_page
-from ..permissions import Role, can_edit_profile, can_send_moderator_message, user_roles
+from ..permissions import Role, can_edit_profile, can_restrict_user, can_send_moderator_message, user_roles
 
 HOME_LATEST_TOPICS = 10
 PROFILE_ITEMS_PER_PAGE = 20
@@ -60,6 +60,7 @@ def profile_detail(request, username):
         "roles": [role for role in Role if role in user_roles(profile_user)],
         "can_edit": can_edit_profile(request.user, profile_user),
         "can_message": can_send_moderator_message(request.user, profile_user),
+        "can_moderate_person": can_restrict_user(request.user, profile_user),
         "activity": selectors.profile_activity(user=request.user, profile_user=profile_user),
         "extra_figures": extensions.profile_figures(user=request.user, profile_user=profile_user),
         "tab": tab,
@@ -112,8 +113,3 @@ def terms_accept(request):
         request, "forum/terms_accept.html",
         {"form": form, "terms": terms, "next": next_url, "is_update": is_update},
     )
-
-
-@cache_anonymous_page
-def static_page(request, template_name):
-    return render(request, template_name, {"terms": selectors.terms_current()})

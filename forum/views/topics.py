@@ -21,6 +21,7 @@ from ..pagecache import cache_anonymous_page
 from ..permissions import (
     can_delete_post,
     can_edit_post,
+    can_flag_post,
     can_like_post,
     can_moderate_topic,
     can_pin_globally,
@@ -147,6 +148,7 @@ def topic_detail(request, pk, slug):
         post.can_delete = can_delete_post(user, post)
         post.can_restore = can_restore_post(user, post)
         post.can_like = can_like_post(user, post)
+        post.can_flag = can_flag_post(user, post) and not post.content_hidden
         post.liked = post.pk in page.liked
         post.bookmarked = post.pk in page.bookmarks
     extensions.mark_posts(request=request, topic=topic, posts=page.posts)
@@ -198,7 +200,7 @@ def _reply_initial(request, topic) -> dict:
         number = 0
     if number:
         post = selectors.post_get_by_number(topic=topic, number=number)
-        if post is not None and post.deleted_at is None:
+        if post is not None and post.deleted_at is None and not post.hidden:
             initial["reply_to"] = post.number
             if request.GET.get("quote"):
                 quoted = "\n".join(f"> {line}" for line in post.raw.splitlines())
@@ -225,6 +227,7 @@ def post_permalink(request, pk):
 
 
 @login_required
+@rate_limited("edit")
 def post_edit(request, pk):
     post = selectors.post_get(user=request.user, pk=pk)
     check_can_edit_post(request.user, post)

@@ -12,7 +12,8 @@ PASSWORD = "correct-horse-battery-staple-42"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """A verified person who accepted the current terms; `roles` and `totp` are optional."""
+    """A verified person who accepted the current terms, at trust level 1 (basic) unless told;
+    `roles` and `totp` are optional."""
 
     class Meta:
         model = User
@@ -21,6 +22,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"testuser{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     display_name = factory.Sequence(lambda n: f"Jane Testpatient {n}")
+    # People in tests have taken part a little (basic); new members are made with trust_level=0.
+    trust_level = 1
 
     @classmethod
     def _create(cls, model_class, *args, roles=(), totp=False, accept_terms=True, verified=True, **kwargs):

@@ -173,7 +173,7 @@ def test_every_form_control_has_a_label(client, db):
     for url in ("/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"):
         content = client.get(url).content.decode()
         for control_id in re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', content):
-            if re.search(rf'<input[^>]*id="{control_id}"[^>]*type="hidden"', content):
+            if re.search(rf'<input(?=[^>]*\bid="{control_id}")(?=[^>]*type="hidden")', content):
                 continue
             assert f'for="{control_id}"' in content, (url, control_id)
 

@@ -200,7 +200,9 @@ def test_posting_is_rate_limited(client, topic, requester):
         assert client.post(f"/t/{topic.pk}/reply/", {"raw": f"Reply {n}"}).status_code == 302
     response = client.post(f"/t/{topic.pk}/reply/", {"raw": "One too many"})
     assert response.status_code == 429
-    assert "at most 2 times" in response.content.decode()
+    assert "2 times in a short time" in response.content.decode()
+    assert "Please try again in" in response.content.decode()
+    assert int(response["Retry-After"]) <= 600
     assert topic.posts.count() == 3
 
 

@@ -151,7 +151,10 @@ class Command(BaseCommand):
             user = User.objects.filter(username=username).first()
             if user is None:
                 email = f"{username.replace('_', '.')}@example.org"
-                user = User.objects.create_user(username=username, email=email, password=password, is_staff=staff)
+                # Demo accounts stand for people who have taken part for a while (trust level 2).
+                user = User.objects.create_user(
+                    username=username, email=email, password=password, is_staff=staff, trust_level=2,
+                )
                 EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
                 services.user_signup_complete(
                     user=user, display_name=display_name,
