@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from forum.models import Topic
-from forum.permissions import can_moderate, topics_visible_to
+from forum.permissions import can_moderate, can_read_post_text, check_not_silenced, topics_visible_to
 
 
 def can_triage(user) -> bool:
@@ -46,6 +46,7 @@ def can_write_message(user, upload) -> bool:
 
 def check_can_write_message(user, upload) -> None:
     check_can_see_upload(user, upload)
+    check_not_silenced(user)
     if not can_write_message(user, upload):
         raise PermissionDenied(_("This file's review is over; the thread is closed."))
 
@@ -81,6 +82,7 @@ def can_add_version(user, upload) -> bool:
 
 def check_can_add_version(user, upload) -> None:
     check_can_see_upload(user, upload)
+    check_not_silenced(user)
     if not can_add_version(user, upload):
         raise PermissionDenied(_("A new version can be sent only while the file is under review."))
 
@@ -93,6 +95,8 @@ def can_download_published(user, upload) -> bool:
         return False
     if not (upload.post_id is None or upload.post.deleted_at is None or can_moderate(user)):
         return False
+    if upload.post_id is not None and not can_read_post_text(user, upload.post):
+        return False  # its post is hidden for review
     from . import extensions
 
     return not extensions.published_withheld(user=user, upload=upload)

@@ -74,7 +74,8 @@ def uploads_for_topic(*, user, topic_id: int) -> dict:
     )
     published = [
         upload for upload in uploads
-        if upload.state == Upload.State.PUBLISHED and (upload.post_id is None or upload.post.deleted_at is None)
+        if upload.state == Upload.State.PUBLISHED and (
+            upload.post_id is None or (upload.post.deleted_at is None and not upload.post.hidden))
     ]
     in_review = [
         upload for upload in uploads
@@ -124,7 +125,7 @@ def published_files(*, topic_id: int) -> list[Upload]:
     """A topic's published files whose post (if any) is not deleted, oldest first, for export bundles."""
     return list(
         Upload.objects.filter(topic_id=topic_id, state=Upload.State.PUBLISHED)
-        .filter(Q(post__isnull=True) | Q(post__deleted_at__isnull=True))
+        .filter(Q(post__isnull=True) | Q(post__deleted_at__isnull=True, post__hidden=""))
         .select_related("published_version").order_by("created_at", "pk")
     )
 

@@ -10,8 +10,9 @@ from forum import views as forum_views
 from forum.ratelimit import rate_limited
 
 
-def _login_key(request) -> str:
-    return "login:" + request.POST.get("login", "").strip().lower()[:254]
+def _login_key(request) -> str | None:
+    email = request.POST.get("login", "").strip().lower()[:254]
+    return f"login:{email}" if email else None
 
 
 # Staff sign in through allauth like everybody else, so the second factor always applies.

@@ -40,10 +40,19 @@ class SpamTrapMixin(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # A fresh stamp on every render, so a form shown again after an error counts from now.
-        self.initial["shown_at"] = signing.dumps(time.time(), salt="forum.shown_at")
         if not self.spam_trap_active:
             del self.fields["homepage"], self.fields["shown_at"]
+            return
+        stamp = signing.dumps(time.time(), salt="forum.shown_at")
+        self.initial["shown_at"] = stamp
+        self._posted_shown_at = None
+        if self.is_bound:
+            # Checked as sent, but a form shown again (after any error) carries a fresh stamp,
+            # so the person's next try counts from now.
+            key = self.add_prefix("shown_at")
+            self._posted_shown_at = self.data.get(key)
+            self.data = self.data.copy()
+            self.data[key] = stamp
 
     def clean(self):
         cleaned = super().clean()
@@ -53,7 +62,7 @@ class SpamTrapMixin(forms.Form):
             raise ValidationError(_("This form could not be accepted. If you are a person, leave the "
                                     "field “Leave this field empty” empty and send it again."))
         try:
-            shown_at = signing.loads(cleaned.get("shown_at") or "", salt="forum.shown_at", max_age=86400)
+            shown_at = signing.loads(self._posted_shown_at or "", salt="forum.shown_at", max_age=86400)
         except signing.BadSignature:
             shown_at = None
         minimum = settings.FORUM_MIN_FILL_SECONDS

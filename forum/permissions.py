@@ -263,7 +263,16 @@ def check_can_edit_post(user, post) -> None:
 
 
 def can_delete_post(user, post) -> bool:
-    return post.deleted_at is None and can_edit_post(user, post)
+    """Whoever may edit a live post deletes it; a silenced author still may (e.g. to take back
+    something that should not have been posted)."""
+    if post.deleted_at is not None:
+        return False
+    if can_edit_post(user, post):
+        return True
+    return (
+        user.is_authenticated and post.author_id == user.pk and not post.topic.archived
+        and not post.topic.deleted_at
+    )
 
 
 def check_can_delete_post(user, post) -> None:
@@ -393,16 +402,17 @@ def topic_readers_among(topic, user_ids) -> set[int]:
 # --- Moderation: flags, the review queue, restrictions -----------------------------
 
 def can_flag_post(user, post) -> bool:
-    """Signed-in people flag other people's live posts they can read."""
+    """Signed-in people flag other people's live posts whose text they can read, unless silenced."""
     return (
         user.is_authenticated and post.author_id != user.pk and post.deleted_at is None
-        and post.topic.deleted_at is None
+        and post.topic.deleted_at is None and can_read_post_text(user, post) and not user.is_silenced()
     )
 
 
 def check_can_flag_post(user, post) -> None:
     if not user.is_authenticated or post.author_id == user.pk:
         raise PermissionDenied(_("You cannot flag your own post."))
+    check_not_silenced(user)
     if not can_flag_post(user, post):
         raise PermissionDenied(_("This post cannot be flagged."))
 
@@ -460,6 +470,22 @@ def can_restrict_user(user, target) -> bool:
         can_moderate(user) and user.pk != target.pk and not target.is_staff and not target.is_superuser
         and not target.has_perm("forum.moderate")
     )
+
+
+def restrictable_user_ids(user, user_ids) -> set[int]:
+    """Which of `user_ids` `user` may restrict (see `can_restrict_user`), in one query for a list page."""
+    from .models import User
+
+    if not can_moderate(user):
+        return set()
+    moderate = {"codename": "moderate", "content_type__app_label": "forum"}
+    protected = (
+        Q(is_staff=True) | Q(is_superuser=True) | Q(pk=user.pk)
+        | Q(**{f"groups__permissions__{k}": v for k, v in moderate.items()})
+        | Q(**{f"user_permissions__{k}": v for k, v in moderate.items()})
+    )
+    ids = set(user_ids)
+    return ids - set(User.objects.filter(pk__in=ids).filter(protected).values_list("pk", flat=True))
 
 
 def check_can_restrict_user(user, target) -> None:

@@ -43,7 +43,14 @@ def wait_text(seconds: int) -> str:
 
 
 def client_ip(request) -> str | None:
-    """The address a request came from, as the server in front (gunicorn behind the proxy) reports it."""
+    """The address a request came from. Behind settings.TRUSTED_PROXY_COUNT proxies, the address the
+    outermost trusted proxy saw (taken from the right of X-Forwarded-For, which a client cannot forge
+    past the proxies); otherwise the connection's."""
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -97,23 +104,47 @@ def rate_limited_response(request, error: RateLimited) -> HttpResponse:
     return response
 
 
+def _over(kind: str, scope: str, identity, limits) -> RateLimited | None:
+    """The refusal `_count` would give, without counting (for limits counted only on failure)."""
+    limit, window = limits
+    now = time.time()
+    window_number = int(now // window)
+    if (cache.get(f"ratelimit:{kind}:{scope}:{identity}:{window_number}") or 0) >= limit:
+        return RateLimited(kind, limit, window, max(math.ceil((window_number + 1) * window - now), 1))
+    return None
+
+
 def rate_limited(kind: str, *, key=None):
     """Refuse POSTs of `kind` above the limits (see `rate_limit_check`) with HTTP 429.
 
-    `key(request)` names the person for visitors who are not signed in (e.g. the email on
-    a sign-in form); signed-in people are counted by account.
+    With `key(request)` (e.g. the email typed on a sign-in form), the per-person limit counts
+    only failed attempts under that key (a response that is not a redirect), so nobody can lock
+    a person out by signing in as them; the per-address limit counts every attempt.
     """
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method == "POST":
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            per_person = settings.FORUM_RATE_LIMITS.get(kind)
+            identity = key(request) if key else None
+            try:
+                if identity is not None and per_person:
+                    refusal = _over(kind, "person", identity, per_person)
+                    if refusal is not None:
+                        raise refusal
+                    rate_limit_check(kind, ip=client_ip(request))
+                else:
+                    rate_limit_check(kind, user=request.user, ip=client_ip(request))
+            except RateLimited as error:
+                return rate_limited_response(request, error)
+            response = view(request, *args, **kwargs)
+            if identity is not None and per_person and response.status_code != 302:
                 try:
-                    rate_limit_check(
-                        kind, user=request.user, ip=client_ip(request), key=key(request) if key else None,
-                    )
-                except RateLimited as error:
-                    return rate_limited_response(request, error)
-            return view(request, *args, **kwargs)
+                    _count(kind, "person", identity, per_person)
+                except RateLimited:
+                    pass  # the next attempt is refused
+            return response
         return wrapper
     return decorator
 

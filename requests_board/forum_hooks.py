@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from anonymization import selectors as anonymization_selectors
+from forum.permissions import can_read_post_text
 from licensing import bundles
 from licensing import selectors as licensing_selectors
 from licensing.models import LicensedItem
@@ -122,7 +123,8 @@ def topic_panel(*, request, topic) -> str:
     context["can_export"] = can_export_request(user, data_request) and not (
         data_request.accepted_result_id and _result_held(request, topic, data_request.accepted_result_id))
     accepted = data_request.accepted_result
-    context["accepted_withheld"] = bool(accepted) and _result_withheld(request, topic, accepted.pk)
+    context["accepted_withheld"] = bool(accepted) and (
+        _result_withheld(request, topic, accepted.pk) or not can_read_post_text(user, accepted.post))
     return render_to_string("requests_board/_panel.html", context, request=request)
 
 
@@ -167,8 +169,8 @@ def post_marks(*, request, topic, posts) -> dict:
             files_by_post.setdefault(upload.post_id, []).append(upload)
     marks = {}
     for post in posts:
-        if post.deleted_at is not None:
-            continue
+        if post.deleted_at is not None or not can_read_post_text(request.user, post):
+            continue  # a post hidden for review shows neither its result nor its files
         html = ""
         if post.pk in results:
             result = results[post.pk]
@@ -244,7 +246,9 @@ def topic_head(*, request, topic) -> str:
         distribution += [{"@type": "DataDownload", "contentUrl": url} for url in data_request.data_links]
         graph.append({
             "@type": "Dataset", "@id": page_url + "#data", "name": topic.title, "url": page_url,
-            "description": " ".join(strip_tags(data_request.question).split())[:500] or topic.title,
+            # The first post's current text: the request's own copy may predate a redaction.
+            "description": " ".join(strip_tags(
+                selectors.request_question(data_request=data_request) or "").split())[:500] or topic.title,
             "license": _license_url(data_request.data_license),
             "creator": {"@type": "Person", "name": data_request.author.name},
             "datePublished": (data_request.published_at or data_request.created_at).date().isoformat(),
@@ -255,7 +259,7 @@ def topic_head(*, request, topic) -> str:
         })
     for result in _results_for(request, topic, data_request):
         item = items.get((LicensedItem.ItemType.RESULT, result.pk))
-        if result.post.deleted_at is not None or (item is not None and item.is_held):
+        if result.post.deleted_at is not None or result.post.hidden or (item is not None and item.is_held):
             continue
         graph.append({
             "@type": "CreativeWork", "@id": site + result.post.get_absolute_url(),

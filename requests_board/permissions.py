@@ -28,7 +28,7 @@ def request_is_public(data_request) -> bool:
     if data_request.needs_anonymization and data_request.cleared_at is None:
         return False
     topic = data_request.topic
-    return topic.deleted_at is None and topic.category.is_public
+    return topic.deleted_at is None and topic.hidden_at is None and topic.category.is_public
 
 
 def public_requests(queryset: QuerySet) -> QuerySet:
@@ -39,7 +39,7 @@ def public_requests(queryset: QuerySet) -> QuerySet:
 
     return queryset.exclude(state=DataRequest.State.DRAFT).filter(
         Q(needs_anonymization=False) | Q(cleared_at__isnull=False),
-        topic__deleted_at__isnull=True,
+        topic__deleted_at__isnull=True, topic__hidden_at__isnull=True,
         topic__category__security__in=[Category.Security.PUBLIC, Category.Security.READ_ONLY],
     )
 
@@ -84,6 +84,8 @@ def can_edit_request(user, data_request) -> bool:
 
 
 def check_can_edit_request(user, data_request) -> None:
+    if data_request.author_id == user.pk:
+        check_not_silenced(user)
     if not can_edit_request(user, data_request):
         raise PermissionDenied(_("You cannot edit this request."))
 

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from ..models import Post, PostLike, TermsVersion, Topic, User
-from ..permissions import posts_visible_to, topics_visible_to
+from ..permissions import post_texts_readable_by, posts_visible_to, topics_visible_to
 
 TERMS_CACHE_KEY = "forum:terms-current"
 _TERMS_CACHE_SECONDS = 300
@@ -29,7 +29,7 @@ def profile_get(*, username: str) -> User:
 
 def _visible_live_posts(user, profile_user: User) -> QuerySet:
     posts = Post.objects.filter(author=profile_user, deleted_at__isnull=True)
-    return posts_visible_to(user, posts)
+    return post_texts_readable_by(user, posts_visible_to(user, posts))
 
 
 def profile_activity(*, user, profile_user: User) -> dict:

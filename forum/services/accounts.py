@@ -20,6 +20,7 @@ from ..permissions import (
     Role,
     check_can_edit_profile,
     check_can_grant_roles,
+    check_not_silenced,
 )
 
 # --- Roles ------------------------------------------------------------------------
@@ -105,6 +106,8 @@ def profile_update(
     Raises ValidationError (by field) for an invalid ORCID iD, bio or tag list.
     """
     check_can_edit_profile(actor, user)
+    if actor.pk == user.pk:
+        check_not_silenced(actor)  # a bio is writing too
     errors = {}
     if orcid:
         try:

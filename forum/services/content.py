@@ -98,8 +98,29 @@ def _render_or_field_error(raw: str, field: str = "raw"):
         raise ValidationError({field: error.messages}) from None
 
 
-_EXTERNAL_LINK = re.compile(r"<a\s[^>]*href=\"(?:https?:)?//", re.IGNORECASE)
-_IMAGE = re.compile(r"<img\s", re.IGNORECASE)
+# Counted in the sanitized HTML, whose attributes are always double-quoted. Images are never
+# embedded: the renderer turns them into links marked "image-link" (forum/markdown.py).
+_LINK = re.compile(r"<a\s([^>]*)>(.*?)</a>", re.IGNORECASE | re.DOTALL)
+_HREF = re.compile(r"\bhref=\"([^\"]*)\"", re.IGNORECASE)
+_OFFSITE = re.compile(r"^\s*(?:https?:|[/\\]{2})", re.IGNORECASE)
+
+
+def _offsite_links(html: str) -> tuple[int, int]:
+    """(links, images) that lead off the site. A bare file or host name the renderer turned into
+    a link (e.g. README.md) is not counted: spam spells its links out."""
+    links = images = 0
+    for attributes, text in _LINK.findall(html):
+        href = _HREF.search(attributes)
+        if href is None or not _OFFSITE.match(href.group(1).replace("&amp;", "&")):
+            continue
+        if 'class="image-link"' in attributes:
+            images += 1
+            continue
+        bare = re.sub(r"^https?://", "", href.group(1), flags=re.IGNORECASE).rstrip("/")
+        if text == bare and not text.lower().startswith("www.") and "/" not in text:
+            continue
+        links += 1
+    return links, images
 
 
 def _is_new_member(actor: User) -> bool:
@@ -110,7 +131,7 @@ def _check_new_member_limits(actor: User, html: str, field: str = "raw") -> None
     """New members' posts carry few links and no images: most spam is links."""
     if not _is_new_member(actor):
         return
-    links = len(_EXTERNAL_LINK.findall(html))
+    links, images = _offsite_links(html)
     limit = settings.FORUM_NEW_USER_MAX_LINKS
     errors = []
     if links > limit:
@@ -121,7 +142,6 @@ def _check_new_member_limits(actor: User, html: str, field: str = "raw") -> None
             "Remove some links, or take part a little first: the limit is lifted as you do.",
             limit,
         ) % {"limit": limit, "count": links})
-    images = len(_IMAGE.findall(html))
     if images > settings.FORUM_NEW_USER_MAX_IMAGES:
         errors.append(_(
             "New members cannot put images in posts yet. Link to the image instead, or take part a "
@@ -210,8 +230,12 @@ def category_create(
 
 @transaction.atomic
 def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=()) -> Topic:
-    """Open a topic with its first post. The post's HTML is rendered here, once."""
+    """Open a topic with its first post. The post's HTML is rendered here, once.
+
+    Locks the author's row, so a double click cannot pass the duplicate and per-day checks twice.
+    """
     check_can_post_in_category(actor, category)
+    User.objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True).first()
     errors = {}
     try:
         title = _clean_title(title)

@@ -113,7 +113,8 @@ def post_flag(*, actor: User, post_id: int, reason: str, note: str = "") -> Flag
         if not item.personal_data:
             item.personal_data = True
             item.save(update_fields=["personal_data"])
-        if post.hidden != Post.Hidden.PERSONAL_DATA:
+        # Never weakens a stronger hide: a held post stays held, a moderator's hide stays.
+        if post.hidden in (Post.Hidden.NO, Post.Hidden.FLAGGED):
             _set_hidden(post, Post.Hidden.PERSONAL_DATA)
             moderation_log(
                 actor=None, action=ModerationLogEntry.Action.POST_HIDDEN_PERSONAL_DATA, target_user=post.author,
@@ -138,9 +139,10 @@ def post_flag(*, actor: User, post_id: int, reason: str, note: str = "") -> Flag
 
 
 def _tell_author_hidden(post: Post) -> None:
+    # No `post`: the author has "read" their own post, which would keep the email from going out.
     notify(
         user=post.author, kind=kinds.POST_HIDDEN, key=f"post-hidden:{post.pk}:{timezone.now().timestamp()}",
-        url=_post_url(post), topic=post.topic, post=post, title=post.topic.title,
+        url=_post_url(post), topic=post.topic, title=post.topic.title,
     )
 
 
@@ -186,7 +188,7 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
     if action == "reject" and item.kind != ReviewItem.Kind.HELD:
         raise ValidationError(_("Only held posts are rejected; hide or delete a flagged post."))
     note = " ".join(note.split())[:500]
-    was_held = post.hidden == Post.Hidden.AWAITING_APPROVAL
+    was_held = item.kind == ReviewItem.Kind.HELD
     Action = ModerationLogEntry.Action
     if action == "approve":
         status, log_action = ReviewItem.Status.APPROVED, Action.APPROVED
@@ -194,7 +196,7 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
             _hide_earlier_revisions(Post.objects.filter(pk=post.pk))
         if post.hidden:
             _set_hidden(post, Post.Hidden.NO)
-        if was_held:
+        if was_held and post.deleted_at is None:
             post_notify_queue(post)
     elif action == "hide":
         status, log_action = ReviewItem.Status.HIDDEN, Action.HIDDEN
@@ -221,21 +223,23 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
 
 
 def _tell_outcome(item: ReviewItem, post: Post, *, action: str, was_held: bool) -> None:
+    """Tell the author and the flaggers. Without `post`: both have usually read it, and the
+    email must go out all the same."""
     topic = post.topic
     if action == "approve":
         if was_held:
             notify(user=post.author, kind=kinds.POST_APPROVED, key=f"review:{item.pk}:author",
-                   url=_post_url(post), topic=topic, post=post, title=topic.title)
+                   url=_post_url(post), topic=topic, title=topic.title)
     elif action == "reject" or was_held:
         notify(user=post.author, kind=kinds.POST_REJECTED, key=f"review:{item.pk}:author",
-               url=reverse("forum:notification-list"), topic=topic, post=post, title=topic.title)
+               url=reverse("forum:notification-list"), topic=topic, title=topic.title)
     else:
         notify(user=post.author, kind=kinds.POST_REMOVED, key=f"review:{item.pk}:author",
-               url=reverse("forum:notification-list"), topic=topic, post=post, title=topic.title)
+               url=reverse("forum:notification-list"), topic=topic, title=topic.title)
     kind = kinds.FLAG_DISAGREED if action == "approve" else kinds.FLAG_AGREED
     for flagger in User.objects.filter(flags__review_item=item):
         notify(user=flagger, kind=kind, key=f"review:{item.pk}:flagger", url=_post_url(post),
-               topic=topic, post=post, title=topic.title, unreadable_url=reverse("forum:notification-list"))
+               topic=topic, title=topic.title, unreadable_url=reverse("forum:notification-list"))
 
 
 @transaction.atomic
@@ -343,15 +347,15 @@ def spammer_delete(*, actor: User, user_id: int, reason: str = "") -> Moderation
     )
     if len(post_ids) > MAX_SWEEP_POSTS:
         raise ValidationError(_("This person has too many posts for one sweep; ask an administrator."))
+    was_active = user.is_active
+    user.is_active = False  # first, so they cannot post while the sweep runs
+    user.save(update_fields=["is_active"])
     deleted = []
     for post_id in post_ids:  # first posts first: a topic goes with its first post
         post = _lock_post(post_id)
         if post.deleted_at is None:
             _set_post_deleted(post, actor, deleted=True)
             deleted.append(post.pk)
-    was_active = user.is_active
-    user.is_active = False
-    user.save(update_fields=["is_active"])
     ReviewItem.objects.filter(post_id__in=deleted, status=ReviewItem.Status.PENDING).update(
         status=ReviewItem.Status.DELETED, resolved_at=timezone.now(), resolved_by=actor,
     )

@@ -105,8 +105,9 @@ def _posts(user: User) -> list[dict]:
             "created_at": post.created_at,
             "edited_at": post.edited_at,
             "deleted": post.deleted_at is not None,
+            # What others flagged as identifying a patient is not handed out again, even to its author.
             "text": post.raw if post.hidden != Post.Hidden.PERSONAL_DATA else "",
-            "versions": own_revisions.get(post.pk, []),
+            "versions": own_revisions.get(post.pk, []) if post.hidden != Post.Hidden.PERSONAL_DATA else [],
         })
     return items
 

@@ -25,7 +25,7 @@ def trust_facts(user: User) -> dict:
     since = timezone.now() - timedelta(days=AGREED_FLAGS_WINDOW_DAYS)
     return {
         "days": (timezone.now() - user.date_joined).days,
-        "topics_read": TopicRead.objects.filter(user=user).count(),
+        "topics_read": TopicRead.objects.filter(user=user).exclude(topic__author=user).count(),
         "posts": posts.count(),
         "likes_received": posts.aggregate(total=Sum("like_count"))["total"] or 0,
         "agreed_flags": Flag.objects.filter(
@@ -55,7 +55,10 @@ def trust_level_update(*, user_id: int) -> int:
     if user.trust_level_locked or not user.is_active:
         return user.trust_level
     earned = trust_level_earned(trust_facts(user))
-    level = earned if user.trust_level >= TrustLevel.REGULAR else max(user.trust_level, earned)
+    if user.trust_level >= TrustLevel.REGULAR:
+        level = max(earned, TrustLevel.MEMBER)  # a regular may lose level 3, never more
+    else:
+        level = max(user.trust_level, earned)
     if level != user.trust_level:
         User.objects.filter(pk=user.pk).update(trust_level=level)
     return level

@@ -25,12 +25,12 @@ from ..forms import (
 from ..models import Flag, ModerationLogEntry, Post, ReviewItem, SitePage, Topic
 from ..pagecache import cache_anonymous_page
 from ..permissions import (
-    can_restrict_user,
     check_can_flag_post,
     check_can_read_moderation_log,
     check_can_restrict_user,
     check_can_use_review_queue,
     posts_visible_to,
+    restrictable_user_ids,
     topics_visible_to,
 )
 from ..ratelimit import rate_limited
@@ -94,9 +94,9 @@ def review_queue(request):
     page = Paginator(selectors.review_item_list(user=request.user, status=status), REVIEW_ITEMS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    restrictable = restrictable_user_ids(request.user, {item.post.author_id for item in page.object_list})
     for item in page.object_list:
-        item.post.topic = item.post.topic  # loaded by select_related; templates read it
-        item.can_restrict_author = can_restrict_user(request.user, item.post.author)
+        item.can_restrict_author = item.post.author_id in restrictable
     return render(request, "forum/review_queue.html", {
         "page": page,
         "status": status,

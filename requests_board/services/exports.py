@@ -36,6 +36,9 @@ def _contents(data_request: DataRequest) -> dict:
     result = Result.objects.select_related("post", "author").get(pk=data_request.accepted_result_id)
     if result.post.deleted_at is not None:
         raise InvalidTransition(_("The accepted result was deleted; there is nothing to export."))
+    if result.post.hidden or Post.objects.filter(topic_id=data_request.topic_id, number=1).exclude(hidden="").exists():
+        raise InvalidTransition(_("The request or its result is hidden until a moderator reviews it; it can be "
+                                  "exported afterwards."))
     dataset_item = licensing_selectors.item_map(
         item_type=ItemType.DATASET, object_ids=[data_request.pk]).get(data_request.pk)
     if result_license_problems(result, data_request):
