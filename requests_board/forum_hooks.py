@@ -371,3 +371,15 @@ def review_queue_links(*, user) -> list:
         return []
     held = LicensedItem.objects.filter(state=LicensedItem.State.HELD, topic__deleted_at__isnull=True).count()
     return [(_("Held for their license"), held, reverse("licensing:license-report"))]
+
+
+def personal_data_erase(*, user) -> None:
+    """A person deleting their account: their unpublished drafts go (private text nobody else has
+    seen, possibly about patients), and their active claims end so volunteers can take over.
+    Published requests and results stay, attributed to "deleted user"."""
+    from .models import Claim
+    from .services import claim_release
+
+    DataRequest.objects.filter(author=user, state=DataRequest.State.DRAFT, topic__isnull=True).delete()
+    for claim_id in Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE).values_list("pk", flat=True):
+        claim_release(actor=user, claim_id=claim_id)

@@ -7,6 +7,7 @@ are written to the moderation log.
 """
 import io
 import json
+import re
 import secrets
 import zipfile
 
@@ -154,6 +155,62 @@ def personal_data_export(*, actor: User) -> bytes:
     return buffer.getvalue()
 
 
+def _names_of(user: User) -> set[str]:
+    """Every name `user` went by that other people's notifications and emails may carry: their
+    current names, and the names stored on notifications they caused alone (older display names)."""
+    names = {user.username, user.display_name}
+    for actor_names in Notification.objects.filter(actor=user, count=1).values_list("actor_names", flat=True):
+        names.update(actor_names[:1])
+    return {name for name in names if name}
+
+
+def _forget_sessions(user: User) -> None:
+    """End every session of `user` (database and cache): they hold their sign-in records."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            store(session_key=session.session_key).delete()
+
+
+def _scrub_names(user: User, names: set[str]) -> None:
+    """Write "deleted user" for `names` in other people's notifications and in the emails owed or
+    sent to them that tell what `user` did (the person's own are deleted with their account)."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+    from django.utils.html import escape
+
+    placeholder = str(_("deleted user"))
+    found = Q(actor=user)
+    texts = Notification.objects.annotate(names_text=Cast("actor_names", output_field=TextField()))
+    for name in names:
+        found |= Q(names_text__contains=name) | Q(names_text__contains=json.dumps(name)[1:-1])
+    notification_ids = []
+    for notification in texts.filter(found).exclude(user=user).only("pk", "actor_names"):
+        renamed = [placeholder if name in names else name for name in notification.actor_names]
+        if renamed != notification.actor_names:
+            Notification.objects.filter(pk=notification.pk).update(actor_names=renamed)
+        notification_ids.append(notification.pk)
+    display_names = {name for name in names if len(name) >= 4}
+    mentioned = Q(notification_id__in=notification_ids)
+    for name in display_names:
+        mentioned |= Q(kind="digest", text_body__contains=name)
+    def replace(text: str, name: str, by: str) -> str:  # whole words only: "Ana" is not in "Analysis"
+        return re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", lambda _match: by, text)
+
+    for email in OutboundEmail.objects.filter(mentioned).exclude(user=user):
+        subject, text_body, html_body = email.subject, email.text_body, email.html_body
+        for name in sorted(names, key=len, reverse=True):
+            subject = replace(subject, name, placeholder)
+            text_body = replace(text_body, name, placeholder)
+            html_body = replace(replace(html_body, escape(name), escape(placeholder)), name, placeholder)
+        OutboundEmail.objects.filter(pk=email.pk).update(subject=subject, text_body=text_body, html_body=html_body)
+
+
 @transaction.atomic
 def account_delete(*, actor: User, confirm_username: str) -> User:
     """Delete `actor`'s own account: erase every personal field, keep their posts under
@@ -164,8 +221,13 @@ def account_delete(*, actor: User, confirm_username: str) -> User:
         raise ValidationError(_("This account is already deleted."))
     if confirm_username.strip() != user.username:
         raise ValidationError({"confirm_username": _("Type your username exactly to confirm.")})
-    old_email, old_name = user.email, user.name
+    addresses = {user.email.lower()} | {e.lower() for e in EmailAddress.objects.filter(user=user)
+                                        .values_list("email", flat=True)}
+    addresses.discard("")
+    names = _names_of(user)
     user_content_type = ContentType.objects.get_for_model(User)
+    _forget_sessions(user)
+    _scrub_names(user, names)
     # Around the person: sign-in, preferences, reading state, mail to or about them.
     EmailAddress.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
@@ -174,10 +236,10 @@ def account_delete(*, actor: User, confirm_username: str) -> User:
     EmailPreference.objects.filter(user=user).delete()
     subscriptions = Q(user=user)
     emails = Q(user=user)
-    if old_email:
-        subscriptions |= Q(email__iexact=old_email)
-        emails |= Q(to__iexact=old_email)
-        MailboxStatus.objects.filter(email__iexact=old_email).delete()
+    for address in addresses:
+        subscriptions |= Q(email__iexact=address)
+        emails |= Q(to__iexact=address)
+        MailboxStatus.objects.filter(email__iexact=address).delete()
     DigestSubscription.objects.filter(subscriptions).delete()
     OutboundEmail.objects.filter(emails).delete()
     Bookmark.objects.filter(user=user).delete()
@@ -187,10 +249,6 @@ def account_delete(*, actor: User, confirm_username: str) -> User:
     TagNotificationSetting.objects.filter(user=user).delete()
     for moderated in Category.objects.filter(moderators=user):
         moderated.moderators.remove(user)
-    # Their name in other people's notifications ("Jane liked your post").
-    for notification in Notification.objects.filter(actor=user).only("pk", "actor_names"):
-        names = [str(_("deleted user")) if name == old_name else name for name in notification.actor_names]
-        Notification.objects.filter(pk=notification.pk).update(actor_names=names)
     LogEntry.objects.filter(content_type=user_content_type, object_id=str(user.pk)).update(
         object_repr=str(_("deleted user"))
     )
