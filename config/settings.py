@@ -327,7 +327,8 @@ FORUM_RATE_LIMITS_PER_IP = {
 }
 # Trust levels (forum/services/trust.py): what a person must have done to reach each level.
 # "days": since joining; "topics_read": topics opened; "posts": posts shown (not hidden or
-# deleted); "likes_received". Level 3 is lost again by agreed flags or inactivity.
+# deleted); "likes_received". Level 3 is lost again when its requirements stop holding or a
+# moderator agrees with a flag on the person's posts (within 100 days).
 FORUM_TRUST_LEVELS = {
     1: {"days": 0, "topics_read": env.int("TRUST_BASIC_TOPICS_READ", default=3), "posts": 0, "likes_received": 0},
     2: {"days": 3, "topics_read": 15, "posts": 3, "likes_received": 1},

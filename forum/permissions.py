@@ -303,6 +303,7 @@ def can_like_post(user, post) -> bool:
 
 
 def check_can_like_post(user, post) -> None:
+    check_not_silenced(user)
     if not user.is_authenticated or post.author_id == user.pk:
         raise PermissionDenied(_("You cannot like your own post."))
     if not can_like_post(user, post):

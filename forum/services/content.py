@@ -179,12 +179,12 @@ def _check_duplicate(actor: User, raw: str) -> None:
         )})
 
 
-def _should_hold(actor: User) -> bool:
-    """Whether a new member's post waits for approval (settings.FORUM_HOLD_FIRST_POSTS)."""
+def _should_hold(actor: User, post: Post) -> bool:
+    """Whether a new member's just-saved `post` waits for approval (settings.FORUM_HOLD_FIRST_POSTS)."""
     held_first = settings.FORUM_HOLD_FIRST_POSTS
     if not held_first or not _is_new_member(actor):
         return False
-    published = Post.objects.filter(author=actor, deleted_at__isnull=True, hidden="").count()
+    published = Post.objects.filter(author=actor, deleted_at__isnull=True, hidden="").exclude(pk=post.pk).count()
     return published < held_first
 
 
@@ -285,7 +285,7 @@ def _publish_or_hold(post: Post, actor: User) -> None:
     from .moderation import post_hold
     from .trust import trust_level_update_queue
 
-    if _should_hold(actor):
+    if _should_hold(actor, post):
         post_hold(post)
         post.held = True
     else:

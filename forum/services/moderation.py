@@ -189,6 +189,7 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
         raise ValidationError(_("Only held posts are rejected; hide or delete a flagged post."))
     note = " ".join(note.split())[:500]
     was_held = item.kind == ReviewItem.Kind.HELD
+    was_hidden = bool(post.hidden)
     Action = ModerationLogEntry.Action
     if action == "approve":
         status, log_action = ReviewItem.Status.APPROVED, Action.APPROVED
@@ -217,17 +218,17 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
     Flag.objects.filter(review_item=item).update(
         outcome=Flag.Outcome.AGREED if agreed else Flag.Outcome.DISAGREED
     )
-    _tell_outcome(item, post, action=action, was_held=was_held)
+    _tell_outcome(item, post, action=action, was_held=was_held, was_hidden=was_hidden)
     invalidate_on_commit()
     return item
 
 
-def _tell_outcome(item: ReviewItem, post: Post, *, action: str, was_held: bool) -> None:
+def _tell_outcome(item: ReviewItem, post: Post, *, action: str, was_held: bool, was_hidden: bool) -> None:
     """Tell the author and the flaggers. Without `post`: both have usually read it, and the
     email must go out all the same."""
     topic = post.topic
     if action == "approve":
-        if was_held:
+        if was_held or was_hidden:  # published, or shown again after it was hidden
             notify(user=post.author, kind=kinds.POST_APPROVED, key=f"review:{item.pk}:author",
                    url=_post_url(post), topic=topic, title=topic.title)
     elif action == "reject" or was_held:

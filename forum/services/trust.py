@@ -1,7 +1,8 @@
 """Trust levels: earned by taking part, they lift the limits a new account starts with.
 
 Levels 0-2 only ever rise on their own; level 3 (regular) is kept only while its
-requirements hold, so agreed flags or a long absence take it away again. A moderator
+requirements hold (a moderator agreeing with a flag on the person's posts takes it away,
+back to level 2). Activity is counted in totals: a long absence alone does not. A moderator
 may set a level and lock it, after which activity changes nothing.
 """
 from datetime import timedelta
