@@ -20,7 +20,7 @@ def notifications(request):
 
 def moderation(request):
     """Whether to show the review queue in the navigation: from permissions already loaded for the
-    page (category moderators find it on their categories' pages)."""
+    page (category moderators find it on their categories' pages, templates/forum/category_detail.html)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -25,6 +25,12 @@ def review_item_get(*, user, pk: int) -> ReviewItem:
     return get_object_or_404(review_item_list(user=user, status=ReviewItem.Status.PENDING), pk=pk)
 
 
+def review_item_decided_or_pending_get(*, user, pk: int) -> ReviewItem:
+    """A review item `user` may act on, whatever its status (so a late second decision is told
+    why it is refused); 404 otherwise."""
+    return get_object_or_404(review_items_visible_to(user, ReviewItem.objects.all()), pk=pk)
+
+
 def review_queue_size(*, user) -> int:
     return review_items_visible_to(user, ReviewItem.objects.filter(status=ReviewItem.Status.PENDING)).count()
 

@@ -25,6 +25,7 @@ from ..forms import (
 from ..models import Flag, ModerationLogEntry, Post, ReviewItem, SitePage, Topic
 from ..pagecache import cache_anonymous_page
 from ..permissions import (
+    can_read_moderation_log,
     check_can_flag_post,
     check_can_read_moderation_log,
     check_can_restrict_user,
@@ -102,6 +103,7 @@ def review_queue(request):
         "status": status,
         "statuses": ReviewItem.Status.choices,
         "other_queues": extensions.review_queue_links(user=request.user),
+        "can_read_log": can_read_moderation_log(request.user),
     })
 
 
@@ -109,7 +111,7 @@ def review_queue(request):
 @require_POST
 def review_action(request, pk):
     check_can_use_review_queue(request.user)
-    item = selectors.review_item_get(user=request.user, pk=pk)
+    item = selectors.review_item_decided_or_pending_get(user=request.user, pk=pk)
     action = request.POST.get("action", "")
     try:
         services.review_resolve(actor=request.user, item_id=item.pk, action=action, note=request.POST.get("note", ""))

@@ -23,6 +23,7 @@ from ..permissions import (
     can_edit_post,
     can_flag_post,
     can_like_post,
+    can_moderate_category,
     can_moderate_topic,
     can_pin_globally,
     can_post_in_category,
@@ -78,6 +79,7 @@ def category_detail(request, slug):
         "subcategories": subcategories,
         "page": _topic_page(request, topics),
         "can_post": can_post_in_category(request.user, category),
+        "can_review": can_moderate_category(request.user, category),
         "notification_level": selectors.notification_levels_for(user=request.user, category=category),
         "level_choices": NotificationLevel.choices,
     }
