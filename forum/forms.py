@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .models import DigestSubscription, Flag, NotificationLevel, TrustLevel
 from .notifications import Delivery
-from .permissions import SELF_SERVICE_ROLES, Role
+from .permissions import SELF_SERVICE_ROLES, Role, is_new_member
 from .selectors import terms_current
 from .services.digests import time_zone_names
 
@@ -189,7 +189,7 @@ class ProfileForm(forms.Form):
             return None
 
 
-def _errors_onto_form(form, error: ValidationError) -> None:
+def errors_onto_form(form, error: ValidationError) -> None:
     """Put a service's ValidationError onto the form, by field where it names one."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
@@ -211,10 +211,6 @@ _MARKDOWN_HELP = _(
 )
 
 
-def _is_new_member(user) -> bool:
-    return user.is_authenticated and user.trust_level == 0 and not user.has_perm("forum.moderate")
-
-
 class TopicForm(SpamTrapMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, help_text=_("One line that says what this is about."))
     category = forms.ModelChoiceField(label=_("Category"), queryset=None, empty_label=None)
@@ -229,7 +225,7 @@ class TopicForm(SpamTrapMixin, forms.Form):
 
     def __init__(self, *args, actor, categories, **kwargs):
         self.actor = actor
-        self.spam_trap_active = _is_new_member(actor)  # first posts only
+        self.spam_trap_active = is_new_member(actor)  # first posts only
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = categories
 
@@ -243,7 +239,7 @@ class TopicForm(SpamTrapMixin, forms.Form):
                 actor=self.actor, category=data["category"], title=data["title"], raw=data["raw"], tags=data["tags"],
             )
         except ValidationError as error:
-            _errors_onto_form(self, error)
+            errors_onto_form(self, error)
             return None
 
 
@@ -257,7 +253,7 @@ class ReplyForm(SpamTrapMixin, forms.Form):
     def __init__(self, *args, actor, topic, **kwargs):
         self.actor = actor
         self.topic = topic
-        self.spam_trap_active = _is_new_member(actor)  # first posts only
+        self.spam_trap_active = is_new_member(actor)  # first posts only
         super().__init__(*args, **kwargs)
 
     def save(self):
@@ -267,7 +263,7 @@ class ReplyForm(SpamTrapMixin, forms.Form):
                 reply_to_number=self.cleaned_data.get("reply_to"),
             )
         except ValidationError as error:
-            _errors_onto_form(self, error)
+            errors_onto_form(self, error)
             return None
 
 
@@ -305,7 +301,7 @@ class PostEditForm(forms.Form):
                     services.topic_set_tags(actor=self.actor, topic_id=self.post.topic_id, tags=data["tags"])
                 return post
         except ValidationError as error:
-            _errors_onto_form(self, error)
+            errors_onto_form(self, error)
             return None
 
 

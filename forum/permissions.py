@@ -375,6 +375,22 @@ def check_can_post_in_category(user, category) -> None:
         raise PermissionDenied(_("You cannot post in this category."))
 
 
+def _moderators_q() -> Q:
+    """People who hold the moderate capability (superusers, through a group, or directly), as a
+    filter on users: `can_moderate` for many people in one query."""
+    moderate = {"codename": "moderate", "content_type__app_label": "forum"}
+    return (
+        Q(is_superuser=True)
+        | Q(**{f"groups__permissions__{k}": v for k, v in moderate.items()})
+        | Q(**{f"user_permissions__{k}": v for k, v in moderate.items()})
+    )
+
+
+def is_new_member(user) -> bool:
+    """Trust level 0 and not a moderator: the limits for new accounts apply."""
+    return user.is_authenticated and user.trust_level == 0 and not can_moderate(user)
+
+
 def topic_readers_among(topic, user_ids) -> set[int]:
     """Which of `user_ids` (active people only) may see `topic`: the rule of `topics_visible_to`,
     asked for many people at once (one query), for notification fan-out."""
@@ -384,13 +400,7 @@ def topic_readers_among(topic, user_ids) -> set[int]:
     hidden = topic.deleted_at is not None or topic.hidden_at is not None
     if not hidden and topic.category.security != Category.Security.PRIVATE:
         return set(people.values_list("pk", flat=True))
-    moderate = {"codename": "moderate", "content_type__app_label": "forum"}
-    allowed = (
-        Q(is_superuser=True)
-        | Q(**{f"groups__permissions__{k}": v for k, v in moderate.items()})
-        | Q(**{f"user_permissions__{k}": v for k, v in moderate.items()})
-        | Q(moderated_categories=topic.category_id)
-    )
+    allowed = _moderators_q() | Q(moderated_categories=topic.category_id)
     if topic.category.parent_id:
         allowed |= Q(moderated_categories=topic.category.parent_id)
     if topic.deleted_at is None:
@@ -479,12 +489,7 @@ def restrictable_user_ids(user, user_ids) -> set[int]:
 
     if not can_moderate(user):
         return set()
-    moderate = {"codename": "moderate", "content_type__app_label": "forum"}
-    protected = (
-        Q(is_staff=True) | Q(is_superuser=True) | Q(pk=user.pk)
-        | Q(**{f"groups__permissions__{k}": v for k, v in moderate.items()})
-        | Q(**{f"user_permissions__{k}": v for k, v in moderate.items()})
-    )
+    protected = Q(is_staff=True) | Q(pk=user.pk) | _moderators_q()
     ids = set(user_ids)
     return ids - set(User.objects.filter(pk__in=ids).filter(protected).values_list("pk", flat=True))
 

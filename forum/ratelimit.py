@@ -46,7 +46,7 @@ def client_ip(request) -> str | None:
     """The address a request came from. Behind settings.TRUSTED_PROXY_COUNT proxies, the address the
     outermost trusted proxy saw (taken from the right of X-Forwarded-For, which a client cannot forge
     past the proxies); otherwise the connection's."""
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
         hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
         if len(hops) >= proxies:
@@ -65,26 +65,41 @@ def _hit(key: str, window: int) -> int:
         return 1
 
 
-def _count(kind: str, scope: str, identity, limits) -> None:
-    limit, window = limits
+def _window(kind: str, scope: str, identity, window: int) -> tuple[str, int]:
+    """The counter's key in the current fixed window, and the seconds until that window ends."""
     now = time.time()
-    window_number = int(now // window)
-    if _hit(f"ratelimit:{kind}:{scope}:{identity}:{window_number}", window) > limit:
-        retry_after = max(math.ceil((window_number + 1) * window - now), 1)
+    number = int(now // window)
+    return f"ratelimit:{kind}:{scope}:{identity}:{number}", max(math.ceil((number + 1) * window - now), 1)
+
+
+def _count(kind: str, scope: str, identity, limits) -> None:
+    """Count one action; raise RateLimited when it is over the limit."""
+    limit, window = limits
+    key, retry_after = _window(kind, scope, identity, window)
+    if _hit(key, window) > limit:
         raise RateLimited(kind, limit, window, retry_after)
 
 
-def rate_limit_check(kind: str, *, user=None, ip: str | None = None, key: str | None = None) -> None:
-    """Count one action of `kind` by `user` (or another `key`, e.g. an email typed on a sign-in
-    form) and from `ip`; raise RateLimited above settings.FORUM_RATE_LIMITS[kind] per person or
-    settings.FORUM_RATE_LIMITS_PER_IP[kind] per address. Moderators are never limited."""
-    if user is not None and user.is_authenticated and can_moderate(user):
+def _over(kind: str, scope: str, identity, limits) -> RateLimited | None:
+    """The refusal `_count` would give, without counting (for limits counted only on failure)."""
+    limit, window = limits
+    key, retry_after = _window(kind, scope, identity, window)
+    if (cache.get(key) or 0) >= limit:
+        return RateLimited(kind, limit, window, retry_after)
+    return None
+
+
+def rate_limit_check(kind: str, *, user=None, ip: str | None = None) -> None:
+    """Count one action of `kind` by `user` (if signed in) and from `ip`; raise RateLimited above
+    settings.FORUM_RATE_LIMITS[kind] per person or settings.FORUM_RATE_LIMITS_PER_IP[kind] per
+    address. Moderators are never limited."""
+    signed_in = user is not None and user.is_authenticated
+    if signed_in and can_moderate(user):
         return
     per_person = settings.FORUM_RATE_LIMITS.get(kind)
-    identity = user.pk if user is not None and user.is_authenticated else key
-    if per_person and identity is not None:
-        _count(kind, "person", identity, per_person)
-    per_ip = getattr(settings, "FORUM_RATE_LIMITS_PER_IP", {}).get(kind)
+    if per_person and signed_in:
+        _count(kind, "person", user.pk, per_person)
+    per_ip = settings.FORUM_RATE_LIMITS_PER_IP.get(kind)
     if per_ip and ip:
         _count(kind, "ip", ip, per_ip)
 
@@ -102,16 +117,6 @@ def rate_limited_response(request, error: RateLimited) -> HttpResponse:
         response = render(request, "429.html", {"message": error.message}, status=429)
     response["Retry-After"] = str(error.retry_after)
     return response
-
-
-def _over(kind: str, scope: str, identity, limits) -> RateLimited | None:
-    """The refusal `_count` would give, without counting (for limits counted only on failure)."""
-    limit, window = limits
-    now = time.time()
-    window_number = int(now // window)
-    if (cache.get(f"ratelimit:{kind}:{scope}:{identity}:{window_number}") or 0) >= limit:
-        return RateLimited(kind, limit, window, max(math.ceil((window_number + 1) * window - now), 1))
-    return None
 
 
 def rate_limited(kind: str, *, key=None):

@@ -32,6 +32,7 @@ from ..permissions import (
     check_can_post_in_category,
     check_can_reply,
     check_can_restore_post,
+    is_new_member,
 )
 from .notifications import notifications_mark_read_in_topic, post_notify_queue
 
@@ -123,13 +124,9 @@ def _offsite_links(html: str) -> tuple[int, int]:
     return links, images
 
 
-def _is_new_member(actor: User) -> bool:
-    return actor.trust_level == TrustLevel.NEW and not actor.has_perm("forum.moderate")
-
-
 def _check_new_member_limits(actor: User, html: str, field: str = "raw") -> None:
     """New members' posts carry few links and no images: most spam is links."""
-    if not _is_new_member(actor):
+    if not is_new_member(actor):
         return
     links, images = _offsite_links(html)
     limit = settings.FORUM_NEW_USER_MAX_LINKS
@@ -152,7 +149,7 @@ def _check_new_member_limits(actor: User, html: str, field: str = "raw") -> None
 
 
 def _check_new_member_topics(actor: User) -> None:
-    if not _is_new_member(actor):
+    if not is_new_member(actor):
         return
     limit = settings.FORUM_NEW_USER_TOPICS_PER_DAY
     since = timezone.now() - timedelta(days=1)
@@ -182,7 +179,7 @@ def _check_duplicate(actor: User, raw: str) -> None:
 def _should_hold(actor: User, post: Post) -> bool:
     """Whether a new member's just-saved `post` waits for approval (settings.FORUM_HOLD_FIRST_POSTS)."""
     held_first = settings.FORUM_HOLD_FIRST_POSTS
-    if not held_first or not _is_new_member(actor):
+    if not held_first or not is_new_member(actor):
         return False
     published = Post.objects.filter(author=actor, deleted_at__isnull=True, hidden="").exclude(pk=post.pk).count()
     return published < held_first
@@ -235,7 +232,7 @@ def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=
     Locks the author's row, so a double click cannot pass the duplicate and per-day checks twice.
     """
     check_can_post_in_category(actor, category)
-    User.objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True).first()
+    User.objects.select_for_update().only("pk").get(pk=actor.pk)
     errors = {}
     try:
         title = _clean_title(title)

@@ -281,52 +281,54 @@ def _clean_restriction(days, reason: str) -> tuple[int, str]:
     return days, reason
 
 
-@transaction.atomic
-def user_silence(*, actor: User, user_id: int, days: int, reason: str) -> User:
-    """Stop a person posting for `days` (they still read); they are told why. Locks the person."""
+# restriction: (until field, reason field, log action on, log action off, notification kind)
+_RESTRICTIONS = {
+    "silence": ("silenced_until", "silence_reason", ModerationLogEntry.Action.SILENCED,
+                ModerationLogEntry.Action.UNSILENCED, kinds.ACCOUNT_SILENCED),
+    "suspension": ("suspended_until", "suspension_reason", ModerationLogEntry.Action.SUSPENDED,
+                   ModerationLogEntry.Action.UNSUSPENDED, kinds.ACCOUNT_SUSPENDED),
+}
+
+
+def _restrict(*, actor: User, user_id: int, restriction: str, days, reason: str) -> User:
     user = User.objects.select_for_update().get(pk=user_id)
     check_can_restrict_user(actor, user)
     days, reason = _clean_restriction(days, reason)
-    user.silenced_until = timezone.now() + timedelta(days=days)
-    user.silence_reason = reason
-    user.save(update_fields=["silenced_until", "silence_reason"])
-    moderation_log(actor=actor, action=ModerationLogEntry.Action.SILENCED, target_user=user, reason=reason,
-                   detail={"until": user.silenced_until.isoformat(), "days": days})
-    notify(user=user, kind=kinds.ACCOUNT_SILENCED, key=f"silenced:{user.pk}:{timezone.now().timestamp()}",
+    until_field, reason_field, action, _lift, kind = _RESTRICTIONS[restriction]
+    until = timezone.now() + timedelta(days=days)
+    setattr(user, until_field, until)
+    setattr(user, reason_field, reason)
+    user.save(update_fields=[until_field, reason_field])
+    moderation_log(actor=actor, action=action, target_user=user, reason=reason,
+                   detail={"until": until.isoformat(), "days": days})
+    notify(user=user, kind=kind, key=f"{restriction}:{user.pk}:{timezone.now().timestamp()}",
            url=reverse("forum:notification-list"), title=reason)
     return user
+
+
+@transaction.atomic
+def user_silence(*, actor: User, user_id: int, days: int, reason: str) -> User:
+    """Stop a person posting for `days` (they still read); they are told why. Locks the person."""
+    return _restrict(actor=actor, user_id=user_id, restriction="silence", days=days, reason=reason)
 
 
 @transaction.atomic
 def user_suspend(*, actor: User, user_id: int, days: int, reason: str) -> User:
     """Keep a person off the site for `days`; every page shows them why. Locks the person."""
-    user = User.objects.select_for_update().get(pk=user_id)
-    check_can_restrict_user(actor, user)
-    days, reason = _clean_restriction(days, reason)
-    user.suspended_until = timezone.now() + timedelta(days=days)
-    user.suspension_reason = reason
-    user.save(update_fields=["suspended_until", "suspension_reason"])
-    moderation_log(actor=actor, action=ModerationLogEntry.Action.SUSPENDED, target_user=user, reason=reason,
-                   detail={"until": user.suspended_until.isoformat(), "days": days})
-    notify(user=user, kind=kinds.ACCOUNT_SUSPENDED, key=f"suspended:{user.pk}:{timezone.now().timestamp()}",
-           url=reverse("forum:notification-list"), title=reason)
-    invalidate_on_commit()
-    return user
+    return _restrict(actor=actor, user_id=user_id, restriction="suspension", days=days, reason=reason)
 
 
 @transaction.atomic
 def user_restriction_lift(*, actor: User, user_id: int, restriction: str, reason: str = "") -> User:
     """End a silence or a suspension early. Locks the person."""
+    if restriction not in _RESTRICTIONS:
+        raise ValidationError(_("Unknown restriction."))
     user = User.objects.select_for_update().get(pk=user_id)
     check_can_restrict_user(actor, user)
-    if restriction == "silence":
-        user.silenced_until, user.silence_reason = None, ""
-        fields, action = ["silenced_until", "silence_reason"], ModerationLogEntry.Action.UNSILENCED
-    elif restriction == "suspension":
-        user.suspended_until, user.suspension_reason = None, ""
-        fields, action = ["suspended_until", "suspension_reason"], ModerationLogEntry.Action.UNSUSPENDED
-    else:
-        raise ValidationError(_("Unknown restriction."))
+    until_field, reason_field, _on, action, _kind = _RESTRICTIONS[restriction]
+    setattr(user, until_field, None)
+    setattr(user, reason_field, "")
+    fields = [until_field, reason_field]
     user.save(update_fields=fields)
     moderation_log(actor=actor, action=action, target_user=user, reason=" ".join(reason.split()))
     return user

@@ -21,6 +21,7 @@ from ..forms import (
     ReviewEditForm,
     SpammerForm,
     TrustLevelForm,
+    errors_onto_form,
 )
 from ..models import Flag, ModerationLogEntry, Post, ReviewItem, SitePage, Topic
 from ..pagecache import cache_anonymous_page
@@ -40,18 +41,6 @@ REVIEW_ITEMS_PER_PAGE = 20
 LOG_ENTRIES_PER_PAGE = 50
 
 
-def _errors(error: ValidationError) -> list[str]:
-    return error.messages
-
-
-def _onto_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_messages)
-    else:
-        form.add_error(None, error)
-
-
 # --- Flags ------------------------------------------------------------------------
 
 @login_required
@@ -64,7 +53,7 @@ def post_flag(request, pk):
         try:
             services.post_flag(actor=request.user, post_id=post.pk, **form.cleaned_data)
         except ValidationError as error:
-            _onto_form(form, error)
+            errors_onto_form(form, error)
         else:
             if form.cleaned_data["reason"] == Flag.Reason.PERSONAL_DATA:
                 messages.success(request, _(
@@ -116,7 +105,7 @@ def review_action(request, pk):
     try:
         services.review_resolve(actor=request.user, item_id=item.pk, action=action, note=request.POST.get("note", ""))
     except ValidationError as error:
-        for message in _errors(error):
+        for message in error.messages:
             messages.error(request, message)
     else:
         done = {
@@ -140,7 +129,7 @@ def review_edit(request, pk):
         try:
             services.review_edit(actor=request.user, item_id=item.pk, **form.cleaned_data)
         except ValidationError as error:
-            _onto_form(form, error)
+            errors_onto_form(form, error)
         else:
             messages.success(request, _("Saved. The post is still waiting for your decision."))
             return redirect(reverse("forum:review-queue") + f"#review-{item.pk}")
@@ -174,7 +163,7 @@ def spammer_restore(request, pk):
     except ModerationLogEntry.DoesNotExist:
         raise Http404 from None
     except ValidationError as error:
-        for message in _errors(error):
+        for message in error.messages:
             messages.error(request, message)
     else:
         messages.success(request, _("The person is active again and their posts are back."))
@@ -210,9 +199,9 @@ def person_moderate(request, username):
             )
             messages.success(request, _("Lifted."))
             return redirect("forum:person-moderate", username=person.username)
-        form = (RestrictionForm if do in ("silence", "suspend") else TrustLevelForm if do == "trust" else SpammerForm)(
-            request.POST, prefix=do,
-        )
+        form_class = {"silence": RestrictionForm, "suspend": RestrictionForm, "trust": TrustLevelForm}.get(
+            do, SpammerForm)
+        form = form_class(request.POST, prefix=do)
         forms[do] = form
         if form.is_valid():
             try:
@@ -233,7 +222,7 @@ def person_moderate(request, username):
                     ))
                     return redirect("forum:moderation-log")
             except ValidationError as error:
-                _onto_form(form, error)
+                errors_onto_form(form, error)
             else:
                 return redirect("forum:person-moderate", username=person.username)
     now = timezone.now()
@@ -275,7 +264,7 @@ def account_delete(request):
         try:
             services.account_delete(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _onto_form(form, error)
+            errors_onto_form(form, error)
         else:
             logout(request)
             messages.success(request, _("Your account is deleted. Your posts stay, shown as by “deleted user”."))

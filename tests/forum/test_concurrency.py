@@ -3,10 +3,11 @@ import os
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
 from forum import services
-from forum.models import Post, Topic
+from forum.models import Flag, Post, ReviewItem, Topic
 from tests.forum.factories import CategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,3 +72,40 @@ def test_concurrent_likes_count_once_each(needs_postgresql):
     post.refresh_from_db()
     assert post.like_count == WRITERS == post.likes.count()
     assert Topic.objects.get(pk=topic.pk).like_count == WRITERS
+
+
+def _refusals(function, refusals):
+    """`function`, with a ValidationError (the refusal being tested) collected instead of raised."""
+    def run():
+        try:
+            function()
+        except ValidationError as error:
+            refusals.append(error)
+    return run
+
+
+def test_a_double_submitted_topic_is_created_once(needs_postgresql, settings):
+    settings.FORUM_DUPLICATE_POST_MINUTES = 60
+    author, category = UserFactory(), CategoryFactory()
+    refusals = []
+    _run_together([
+        _refusals(lambda: services.topic_create(actor=author, category=category, title="Once", raw="Same text"),
+                  refusals)
+        for _ in range(4)
+    ])
+    assert Topic.objects.filter(author=author).count() == 1
+    assert len(refusals) == 3
+
+
+def test_a_person_flagging_one_post_twice_at_once_flags_it_once(needs_postgresql):
+    author, flagger = UserFactory(), UserFactory()
+    topic = services.topic_create(actor=author, category=CategoryFactory(), title="Flagged", raw="First")
+    post = topic.posts.get()
+    refusals = []
+    _run_together([
+        _refusals(lambda: services.post_flag(actor=flagger, post_id=post.pk, reason="spam"), refusals)
+        for _ in range(4)
+    ])
+    assert Flag.objects.filter(post=post, flagger=flagger).count() == 1
+    assert ReviewItem.objects.filter(post=post).count() == 1
+    assert len(refusals) == 3
