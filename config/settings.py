@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.orcid",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "forum",
     "requests_board",
     "anonymization",
@@ -315,6 +318,7 @@ FORUM_RATE_LIMITS = {
     "export": (env.int("DATA_EXPORTS_PER_DAY", default=5), 86400),
     # Per address of the visitor: the newsletter form needs no account.
     "subscribe": (env.int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=10), 3600),
+    "token": (env.int("API_TOKENS_PER_DAY", default=20), 86400),
 }
 FORUM_RATE_LIMITS_PER_IP = {
     "post": (env.int("FORUM_POSTS_PER_10_MINUTES_PER_IP", default=120), 600),
@@ -426,4 +430,49 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-uploads": {"task": "anonymization.tasks.delete_expired_files", "schedule": 24 * 3600.0},
     "recheck-licenses": {"task": "licensing.tasks.check_pending_licenses", "schedule": 600.0},
     "build-stalled-exports": {"task": "requests_board.tasks.build_stalled_exports", "schedule": 600.0},
+}
+
+# --- REST API (forum/api/, requests_board/api.py) ------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "forum.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["forum.api.access.ApiAccess"],
+    "DEFAULT_PAGINATION_CLASS": "forum.api.pagination.CursorPage",
+    "DEFAULT_PARSER_CLASSES": ["forum.api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "forum.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "forum.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+# A JSON body larger than this is refused with 413 before it is parsed (uploads have their own limit).
+API_MAX_JSON_BYTES = env.int("API_MAX_JSON_KB", default=256) * 1024
+API_MAX_TOKENS_PER_PERSON = 20
+# Writing last_used_at on every call would make each read a write: once a minute is enough to show.
+API_TOKEN_TOUCH_SECONDS = 60
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Data help desk API",
+    "DESCRIPTION": (
+        "Everything public, and everything a signed-in person may do on the web, for scripts, dashboards and "
+        "other portals. Authenticate with a personal token (`Authorization: Token <token>`), created on your "
+        "API tokens page; read tokens cannot write. Errors share one shape: "
+        "`{\"error\": {\"code\": \"...\", \"message\": \"...\", \"fields\": {...}}}`. Lists are paginated "
+        "with opaque cursors: follow `next` until it is null."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    # validatorUrl: null, or Swagger UI asks a third-party validator about our schema on every visit.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": False},
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStateEnum": "requests_board.models.DataRequest.State",
+        "LicenseStateEnum": "licensing.models.LicensedItem.State",
+    },
+    "DISABLE_ERRORS_AND_WARNINGS": False,
 }

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found
 
 from forum import views as forum_views
 from forum.ratelimit import rate_limited
@@ -27,8 +29,18 @@ urlpatterns = [
     path("accounts/login/", rate_limited("login", key=_login_key)(account_views.login)),
     path("accounts/signup/", rate_limited("signup")(account_views.signup)),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("forum.api.urls")),
     path("", include("anonymization.urls")),
     path("", include("licensing.urls")),
     path("", include("requests_board.urls")),
     path("", include("forum.urls")),
 ]
+
+
+def handler404(request, exception):
+    """The API answers a wrong address in its JSON error shape; pages get the 404 page."""
+    if request.path.startswith("/api/"):
+        from forum.api.errors import error_response
+
+        return error_response("not_found", str(_("Not found.")), 404)
+    return page_not_found(request, exception)

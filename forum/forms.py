@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import DigestSubscription, Flag, NotificationLevel, TrustLevel
+from .models import ApiToken, DigestSubscription, Flag, NotificationLevel, TrustLevel
 from .notifications import Delivery
 from .permissions import SELF_SERVICE_ROLES, Role, is_new_member
 from .selectors import terms_current
@@ -428,4 +428,15 @@ class AccountDeleteForm(forms.Form):
     confirm_username = forms.CharField(
         label=_("Type your username to confirm"), max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=100,
+        help_text=_("What the token is for, e.g. “weekly dashboard”, so you recognise it later."),
+    )
+    scope = forms.ChoiceField(
+        label=_("Access"), choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ, widget=forms.RadioSelect,
+        help_text=_("A token acts as you: give a script only the access it needs."),
     )

@@ -65,6 +65,8 @@ class RequiredStepsMiddleware:
 
     def __call__(self, request):
         user = request.user
+        if request.path.startswith("/api/"):
+            return self._api_step(request) or self.get_response(request)
         if user.is_authenticated and not request.path.startswith(self._always_open_prefixes):
             if user.is_suspended() and not request.path.startswith(self._suspended_open_prefixes):
                 return render(request, "forum/suspended.html", {"person": user}, status=403)
@@ -82,6 +84,24 @@ class RequiredStepsMiddleware:
             url += "?" + urlencode({"next": request.get_full_path()})
         return redirect(url)
 
+    def _api_step(self, request):
+        """The API answers in JSON: its own access rule refuses suspended people and writes
+        without accepted terms; here only a session that skipped its second factor is stopped.
+        (Tokens are made on a page behind that very step.)"""
+        if not request.user.is_authenticated or not requires_mfa(request.user) or self._mfa_done(request):
+            return None
+        from .api.errors import error_response
+
+        return error_response("mfa_required", _(
+            "Your role gives you access to private data: confirm it is you with two-factor authentication on "
+            "the website first, or use a personal API token."), 403)
+
+    @staticmethod
+    def _mfa_done(request) -> bool:
+        from allauth.account.internal.flows.login import get_authentication_records
+
+        return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+
     def _mfa_step(self, request):
         """Roles that see private data need TOTP set up, and used in this very session.
 
@@ -91,10 +111,9 @@ class RequiredStepsMiddleware:
         """
         if request.path.startswith(self._mfa_setup_prefixes) or not requires_mfa(request.user):
             return None
-        from allauth.account.internal.flows.login import get_authentication_records
         from allauth.mfa.models import Authenticator
 
-        if any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user)):
+        if self._mfa_done(request):
             return None
         if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
             messages.info(request, _("Please confirm it is you with your authenticator app to continue."))

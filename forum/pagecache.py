@@ -106,6 +106,7 @@ class AnonymousPageCacheMiddleware:
         return (
             request.method in ("GET", "HEAD")
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "HTTP_AUTHORIZATION" not in request.META  # an API token signs its caller in
             and MESSAGES_COOKIE_NAME not in request.COOKIES
         )
 

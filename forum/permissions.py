@@ -516,3 +516,21 @@ def can_edit_site_pages(user) -> bool:
 def check_can_edit_site_pages(user) -> None:
     if not can_edit_site_pages(user):
         raise PermissionDenied(_("Only staff can edit site pages."))
+
+
+# --- The API ----------------------------------------------------------------------
+
+def can_create_api_token(user) -> bool:
+    """Anyone signed in and not suspended makes tokens for their own scripts."""
+    return user.is_authenticated and not user.is_suspended()
+
+
+def check_can_create_api_token(user) -> None:
+    if not can_create_api_token(user):
+        raise PermissionDenied(_("You cannot make API tokens now."))
+
+
+def check_token_allows(token, method: str) -> None:
+    """A read token only reads; a session or a write token may also write."""
+    if token is not None and not token.can_write and method not in ("GET", "HEAD", "OPTIONS"):
+        raise PermissionDenied(_("This token can only read. Make a token with write access to do this."))

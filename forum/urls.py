@@ -62,6 +62,8 @@ urlpatterns = [
     path("review/log/<int:pk>/restore/", views.spammer_restore, name="spammer-restore"),
     path("u/<str:username>/moderate/", views.person_moderate, name="person-moderate"),
     path("settings/account/", views.account_settings, name="account-settings"),
+    path("settings/api-tokens/", views.api_tokens, name="api-tokens"),
+    path("settings/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("settings/account/export/", views.account_export, name="account-export"),
     path("settings/account/delete/", views.account_delete, name="account-delete"),
 ]

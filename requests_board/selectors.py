@@ -374,3 +374,49 @@ def digest_news(*, user, since: datetime.datetime, now: datetime.datetime, limit
     news["accepted"] = list(
         results.filter(accepted_at__gte=since, accepted_at__lt=now).order_by("-accepted_at")[:limit])
     return news
+
+
+# --- The API ----------------------------------------------------------------------
+
+def result_list_visible(*, user):
+    """Results whose post `user` may read (live, not hidden for review, not held for its license
+    unless theirs), newest first, with request, topic, author and post joined."""
+    from forum.permissions import post_texts_readable_by, posts_visible_to
+
+    readable = post_texts_readable_by(user, posts_visible_to(user, Post.objects.filter(deleted_at__isnull=True)))
+    return Result.objects.filter(post__in=readable.values("pk")).select_related(
+        "author", "post", "data_request", "data_request__topic", "data_request__category")
+
+
+def result_get_visible(*, user, pk: int) -> Result:
+    """One result `user` may read; 404 otherwise, alike."""
+    result = result_list_visible(user=user).filter(pk=pk).first()
+    if result is None:
+        raise Http404
+    return result
+
+
+def dataset_list(*, user):
+    """Published requests `user` may see, as datasets: their links and data license, newest first."""
+    return requests_visible_to(user, DataRequest.objects.all()).select_related("topic", "category", "author")
+
+
+def request_list_api(*, user, filters: BoardFilters):
+    """The board's requests for the API: the board's filters, claims and tags loaded; the view
+    orders them (cursor pagination needs a plain ordering)."""
+    return board(user=user, filters=filters).requests.order_by()
+
+
+def licensed_items(*, item_type: str, object_ids) -> dict:
+    """The licensing records of these datasets or results by object id (one query)."""
+    return licensing_selectors.item_map(item_type=item_type, object_ids=object_ids)
+
+
+def request_question_html(*, user, data_request) -> str | None:
+    """The sanitized HTML of a request's question when `user` may read it, else None."""
+    from forum.permissions import post_texts_readable_by
+
+    if data_request.topic_id is None:
+        return None
+    posts = post_texts_readable_by(user, Post.objects.filter(topic_id=data_request.topic_id, number=1))
+    return posts.values_list("html", flat=True).first()

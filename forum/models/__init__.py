@@ -19,9 +19,10 @@ from .reading import (
     TopicNotificationSetting,
     TopicRead,
 )
+from .tokens import ApiToken
 
 __all__ = [
-    "Bookmark", "Category", "CategoryNotificationSetting", "DigestDelivery", "DigestSubscription",
+    "ApiToken", "Bookmark", "Category", "CategoryNotificationSetting", "DigestDelivery", "DigestSubscription",
     "EmailPreference", "Flag", "MailboxStatus", "ModerationLogEntry", "Notification", "NotificationLevel",
     "OutboundEmail", "Post", "PostLike", "PostRevision", "ReviewItem", "SitePage", "TagNotificationSetting",
     "TermsAcceptance", "TermsVersion", "Topic", "TopicEvent", "TopicNotificationSetting", "TopicRead",

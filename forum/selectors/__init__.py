@@ -18,6 +18,8 @@ from .notifications import (
 )
 from .people import (
     TERMS_CACHE_KEY,
+    api_token_list,
+    people_list,
     profile_activity,
     profile_get,
     profile_like_list,
@@ -33,6 +35,7 @@ from .topics import (
     category_choices,
     category_get,
     category_list,
+    mark_post_texts,
     notification_level_effective,
     notification_levels_for,
     post_get,
@@ -42,9 +45,11 @@ from .topics import (
     subcategory_list,
     tag_find,
     tag_get,
+    tag_list,
     topic_get,
     topic_list,
     topic_page,
+    topic_post_list,
     topic_read_number,
     topic_watcher_ids,
 )
@@ -59,5 +64,5 @@ __all__ = [
     "post_get_by_number", "post_page_number", "post_revision_list", "profile_activity", "profile_get",
     "profile_like_list", "profile_reply_list", "profile_topic_list", "subcategory_list", "tag_find", "tag_get",
     "terms_current", "topic_get", "topic_list", "topic_page", "topic_read_number",
-    "topic_watcher_ids",
+    "topic_watcher_ids", "api_token_list", "people_list", "mark_post_texts", "tag_list", "topic_post_list",
 ]

@@ -72,3 +72,15 @@ def profile_like_list(*, user, profile_user: User) -> QuerySet:
         .select_related("post", "post__author", "post__topic", "post__topic__category")
         .order_by("-created_at", "-pk")
     )
+
+
+def people_list() -> QuerySet:
+    """Active members for the API's directory, expertise prefetched; newest first by default."""
+    return User.objects.filter(is_active=True, deleted_at__isnull=True).prefetch_related("expertise")
+
+
+def api_token_list(*, user) -> QuerySet:
+    """`user`'s live tokens, newest first (revoked ones are gone from the page)."""
+    from ..models import ApiToken
+
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-pk")

@@ -377,3 +377,42 @@ def topic_watcher_ids(*, topic: Topic) -> list[int]:
         .exclude(user_id__in=chose_otherwise).values_list("user_id", flat=True)
     )
     return sorted(watching)
+
+
+# --- The API ----------------------------------------------------------------------
+
+def tag_list(*, user) -> QuerySet:
+    """Tags used on topics `user` may see, each with `topic_count` (of those topics), by name."""
+    visible_topics = topics_visible_to(user, Topic.objects.filter(deleted_at__isnull=True)).values("pk")
+    tagged = Topic.tags.through.objects.filter(
+        object_id__in=visible_topics, content_type__model="topic", content_type__app_label="forum",
+    )
+    return (
+        Tag.objects.filter(pk__in=tagged.values("tag_id"))
+        .annotate(topic_count=Count("taggit_taggeditem_items", filter=Q(
+            taggit_taggeditem_items__object_id__in=visible_topics,
+            taggit_taggeditem_items__content_type__model="topic")))
+        .order_by("name")
+    )
+
+
+def topic_post_list(*, topic: Topic) -> QuerySet:
+    """A topic's posts in order, with authors and replied-to numbers joined; pass each page
+    through `mark_post_texts` before showing it."""
+    return Post.objects.filter(topic=topic).select_related("author", "reply_to", "topic", "topic__category")
+
+
+def mark_post_texts(*, user, posts) -> list:
+    """Set `content_hidden` on each post of a page: deleted (unless `user` moderates it), hidden
+    for review, or withheld by another app (a result held for its license). One query."""
+    posts = list(posts)
+    if not posts:
+        return posts
+    readable = set(
+        post_texts_readable_by(user, Post.objects.filter(pk__in=[post.pk for post in posts]))
+        .values_list("pk", flat=True)
+    )
+    for post in posts:
+        deleted_unseen = post.deleted_at is not None and not can_see_deleted_content(user, post.topic)
+        post.content_hidden = deleted_unseen or post.pk not in readable
+    return posts

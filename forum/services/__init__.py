@@ -76,9 +76,11 @@ from .notifications import (
 from .pages import site_page_save, terms_publish
 from .privacy import account_delete, personal_data_export
 from .reading import bookmark_remove, bookmark_set, notification_level_set, post_like, post_unlike
+from .tokens import api_token_create, api_token_revoke, api_token_use
 from .trust import trust_level_set, trust_level_update, trust_levels_update_all
 
 __all__ = [
+    "api_token_create", "api_token_revoke", "api_token_use",
     "REVIEW_ACTIONS", "account_delete", "moderation_log", "personal_data_export", "post_flag", "review_edit",
     "review_resolve", "site_page_save", "spammer_delete", "spammer_restore", "trust_level_set",
     "trust_level_update", "trust_levels_update_all", "user_restriction_lift", "user_silence", "user_suspend",

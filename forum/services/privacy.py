@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from .. import extensions
 from ..models import (
+    ApiToken,
     Bookmark,
     Category,
     CategoryNotificationSetting,
@@ -77,6 +78,8 @@ def _profile(user: User) -> dict:
             .values("email", "frequency", "weekday", "hour", "time_zone", "confirmed_at", "unsubscribed_at")
         ),
         "bookmarks": list(Bookmark.objects.filter(user=user).values("post_id", "note", "created_at")),
+        "api_tokens": list(ApiToken.objects.filter(user=user).values(
+            "name", "scope", "prefix", "created_at", "last_used_at", "revoked_at")),
         "likes_given": list(PostLike.objects.filter(user=user).values("post_id", "created_at")),
         "flags": list(Flag.objects.filter(flagger=user).values("post_id", "reason", "note", "created_at", "outcome")),
     }
@@ -243,6 +246,7 @@ def account_delete(*, actor: User, confirm_username: str) -> User:
     DigestSubscription.objects.filter(subscriptions).delete()
     OutboundEmail.objects.filter(emails).delete()
     Bookmark.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user).delete()
     TopicRead.objects.filter(user=user).delete()
     TopicNotificationSetting.objects.filter(user=user).delete()
     CategoryNotificationSetting.objects.filter(user=user).delete()

@@ -26,6 +26,7 @@ from .notifications import (
 )
 from .pages import healthz, home, profile_detail, profile_edit, terms_accept
 from .search import search
+from .tokens import api_token_revoke, api_tokens
 from .topics import (
     bookmark_list,
     category_detail,
@@ -49,6 +50,7 @@ from .topics import (
 )
 
 __all__ = [
+    "api_token_revoke", "api_tokens",
     "account_delete", "account_export", "account_settings", "moderation_log", "person_moderate", "post_flag",
     "review_action", "review_edit", "review_queue", "site_page", "spammer_restore", "terms_page",
     "email_unsubscribe", "moderator_message", "newsletter_confirm", "newsletter_subscribe", "notification_count",

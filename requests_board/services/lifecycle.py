@@ -19,6 +19,8 @@ State = DataRequest.State
 class InvalidTransition(ValidationError):
     """A life-cycle step the request's current state does not allow."""
 
+    api_status, api_code = 409, "invalid_state"  # the API answers 409 Conflict (forum/api/errors.py)
+
 
 # action: (states it may start from, state it leads to, message when refused)
 TRANSITIONS = {

@@ -1,0 +1,192 @@
+"""What the forum's endpoints return and accept. Output serializers read what the selectors
+loaded (no query per row); input serializers check types only, the services check the rules."""
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import ApiToken, Category, Notification, Post, Topic, User
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Machine-readable, e.g. invalid, not_found, rate_limited."))
+    message = serializers.CharField(help_text=_("What went wrong, for a person."))
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text=_("Per input field, what to change (invalid input only)."),
+    )
+    retry_after = serializers.IntegerField(required=False, help_text=_("Seconds to wait (rate limits only)."))
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class PersonRefSerializer(serializers.Serializer):
+    """Who wrote or did something: enough to show and link them."""
+
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A public profile: what the profile page shows to anyone, never an email address."""
+
+    name = serializers.CharField()
+    bio_html = serializers.CharField(help_text=_("Sanitized HTML."))
+    expertise = serializers.SerializerMethodField()
+    joined_at = serializers.DateTimeField(source="date_joined")
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = User
+        fields = ["username", "name", "affiliation", "orcid", "bio_html", "expertise", "trust_level", "joined_at",
+                  "url"]
+
+    def get_expertise(self, user) -> list[str]:
+        return sorted(tag.name for tag in user.expertise.all())  # prefetched
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "description", "color", "parent", "security", "position", "url"]
+
+
+class CategoryListSerializer(CategorySerializer):
+    topic_count = serializers.IntegerField(help_text=_("Topics you may see, subcategories' included."))
+    latest_activity = serializers.DateTimeField(allow_null=True)
+    subcategories = CategorySerializer(many=True)
+
+    class Meta(CategorySerializer.Meta):
+        fields = [*CategorySerializer.Meta.fields, "topic_count", "latest_activity", "subcategories"]
+
+
+class TagSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    topic_count = serializers.IntegerField(help_text=_("Topics you may see with this tag."))
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    author = PersonRefSerializer()
+    tags = serializers.SerializerMethodField()
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Topic
+        fields = ["id", "title", "slug", "category", "tags", "author", "created_at", "last_posted_at", "post_count",
+                  "like_count", "view_count", "pinned", "closed", "archived", "url"]
+
+    def get_tags(self, topic) -> list[str]:
+        return sorted(tag.name for tag in topic.tags.all())  # prefetched
+
+
+class PostSerializer(serializers.ModelSerializer):
+    """A post; `raw` and `html` are null when its text is not yours to read (deleted, hidden for
+    review, or held for its license), like the placeholder on the web page."""
+
+    topic = serializers.IntegerField(source="topic_id")
+    author = PersonRefSerializer()
+    reply_to_number = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+    raw = serializers.SerializerMethodField(help_text=_("Markdown as written."))
+    html = serializers.SerializerMethodField(help_text=_("Sanitized HTML, rendered once when saved."))
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Post
+        fields = ["id", "topic", "number", "author", "reply_to_number", "created_at", "edited_at", "like_count",
+                  "state", "raw", "html", "url"]
+
+    def get_reply_to_number(self, post) -> int | None:
+        return post.reply_to.number if post.reply_to_id else None  # joined by the selector
+
+    @extend_schema_field({"type": "string", "enum": ["visible", "deleted", "hidden"]})
+    def get_state(self, post) -> str:
+        if post.deleted_at is not None:
+            return "deleted"
+        return "hidden" if post.content_hidden else "visible"
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_raw(self, post) -> str | None:
+        return None if post.content_hidden else post.raw
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_html(self, post) -> str | None:
+        return None if post.content_hidden else post.html
+
+
+class TopicDetailSerializer(TopicSerializer):
+    first_post = PostSerializer(allow_null=True)
+
+    class Meta(TopicSerializer.Meta):
+        fields = [*TopicSerializer.Meta.fields, "first_post"]
+
+
+class TopicCreateSerializer(serializers.Serializer):
+    category = serializers.SlugField(help_text=_("The slug of a category you may post in."))
+    title = serializers.CharField(max_length=200)
+    raw = serializers.CharField(help_text=_("The first post, in Markdown."))
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list,
+                                 max_length=20)
+
+
+class PostCreateSerializer(serializers.Serializer):
+    raw = serializers.CharField(help_text=_("The reply, in Markdown."))
+    reply_to_number = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                               max_value=2_147_483_647)
+
+
+class PostEditSerializer(serializers.Serializer):
+    raw = serializers.CharField()
+    title = serializers.CharField(required=False, max_length=200,
+                                  help_text=_("A first post's edit may retitle its topic."))
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(help_text=_("The sentence the bell shows."))
+    kind_label = serializers.CharField()
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "kind_label", "text", "title", "url", "count", "created_at", "read"]
+
+    def get_read(self, notification) -> bool:
+        return notification.read_at is not None
+
+
+class ReadCountSerializer(serializers.Serializer):
+    marked_read = serializers.IntegerField()
+
+
+class SearchHitSerializer(serializers.Serializer):
+    post = serializers.IntegerField(source="post.pk")
+    number = serializers.IntegerField(source="post.number")
+    topic = serializers.IntegerField(source="post.topic_id")
+    topic_title_html = serializers.CharField(source="title_html", help_text=_("Escaped; matches in <mark>."))
+    category = serializers.CharField(source="post.topic.category.slug")
+    author = PersonRefSerializer(source="post.author")
+    created_at = serializers.DateTimeField(source="post.created_at")
+    snippet_html = serializers.CharField(source="snippet", help_text=_("Escaped text; matches in <mark>."))
+    url = serializers.CharField(source="post.get_absolute_url")
+
+
+class SearchPageSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text=_("Matches, at most 1,000."))
+    more = serializers.BooleanField(help_text=_("More posts match than `total`: the newest were ranked."))
+    page = serializers.IntegerField()
+    page_count = serializers.IntegerField()
+    results = SearchHitSerializer(many=True)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "scope", "prefix", "created_at", "last_used_at"]

@@ -1,0 +1,51 @@
+"""Personal API tokens: made, listed and revoked on the person's own settings page."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from .. import selectors, services
+from ..forms import ApiTokenForm, errors_onto_form
+from ..models import ApiToken
+from ..ratelimit import rate_limited
+
+
+@never_cache
+@login_required
+@rate_limited("token")
+def api_tokens(request):
+    """The person's tokens, and a form for a new one; a new key is shown once, on this response."""
+    form = ApiTokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_key = services.api_token_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            errors_onto_form(form, error)
+        else:
+            form = ApiTokenForm()
+            messages.success(request, _("Token “%(name)s” is made. Copy it now: it is not shown again.") % {
+                "name": token.name})
+    response = render(request, "forum/api_tokens.html", {
+        "form": form, "tokens": selectors.api_token_list(user=request.user), "new_key": new_key,
+        "docs_url": reverse("api:docs"),
+    }, status=400 if form.errors else 200)
+    response["Cache-Control"] = "no-store"  # the page may carry a key
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    try:
+        token = services.api_token_revoke(actor=request.user, token_id=pk)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("Token “%(name)s” is revoked: scripts using it are refused from now on.") % {
+        "name": token.name})
+    return redirect("forum:api-tokens")
