@@ -14,23 +14,28 @@ from ..forms import ApiTokenForm, errors_onto_form
 from ..models import ApiToken
 from ..ratelimit import rate_limited
 
+NEW_KEY_SESSION_KEY = "api_token_new_key"
+
 
 @never_cache
 @login_required
 @rate_limited("token")
 def api_tokens(request):
-    """The person's tokens, and a form for a new one; a new key is shown once, on this response."""
+    """The person's tokens, and a form for a new one. A new key is kept in the session just long
+    enough to be shown once after the redirect, so reloading the page neither shows it again nor
+    makes another token."""
     form = ApiTokenForm(request.POST or None)
-    new_key = None
     if request.method == "POST" and form.is_valid():
         try:
-            token, new_key = services.api_token_create(actor=request.user, **form.cleaned_data)
+            token, key = services.api_token_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             errors_onto_form(form, error)
         else:
-            form = ApiTokenForm()
+            request.session[NEW_KEY_SESSION_KEY] = key
             messages.success(request, _("Token “%(name)s” is made. Copy it now: it is not shown again.") % {
                 "name": token.name})
+            return redirect("forum:api-tokens")
+    new_key = request.session.pop(NEW_KEY_SESSION_KEY, None) if request.method == "GET" else None
     response = render(request, "forum/api_tokens.html", {
         "form": form, "tokens": selectors.api_token_list(user=request.user), "new_key": new_key,
         "docs_url": reverse("api:docs"),
