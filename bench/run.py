@@ -13,9 +13,13 @@ as an anonymous visitor (served from the page cache after the first request), si
 in as a bench user, and anonymously with the page cache off (every request rendered).
 The requests board's "my claims" and "matches" are measured signed in only, as a
 volunteer (--volunteer), and its dashboard anonymously only.
+The REST API's list endpoints (/api/v1/...) are measured anonymously (the API has no page
+cache) and with a read token of the bench user ("token": `Authorization: Token <key>`),
+made at start-up; the bench tokens of earlier runs are revoked.
 SQL queries per page are counted in this process with Django's test client against
 the same database and settings; "render ms" is the median time of that in-process
-render, one request at a time, without the page cache.
+render, one request at a time, without the page cache. The API lists are also counted
+with 100 items a page, which shows queries that grow with the page.
 
 wrk and gunicorn share the machine's cores, and wrk keeps --connections requests in
 flight, so latency under load includes waiting for a free worker.
@@ -48,11 +52,22 @@ QUICK_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench_quick"
 QUICK_SEED = ["--topics", "2000", "--posts-per-topic", "10", "--users", "1000"]
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"  # the cache uses database 7; away from the dev and test ones
 SECRET_KEY = "bench-only-not-secret-" + "x" * 40
-MODES = ("anonymous", "signed-in", "uncached")
-# Pages measured in some modes only (the others in every mode): "my claims" and "matches" need a signed-in
-# volunteer, and the dashboard shows everybody the same figures.
-PAGE_MODES = {"claims": ("signed-in",), "matches": ("signed-in",), "dashboard": ("anonymous", "uncached")}
+MODES = ("anonymous", "signed-in", "uncached", "token")
+WEB_MODES = ("anonymous", "signed-in", "uncached")
+# The API has no page cache (anonymous is every request rendered) and is signed in with a token, not a session.
+API_MODES = ("anonymous", "token")
+API_PREFIX = "api-"  # page names of the API's endpoints; `--pages api` picks them all
+# Pages measured in some modes only (the others in WEB_MODES, or API_MODES for the API): "my claims" and
+# "matches" need a signed-in volunteer, the dashboard shows everybody the same figures, and notifications are
+# one's own.
+PAGE_MODES = {
+    "claims": ("signed-in",), "matches": ("signed-in",), "dashboard": ("anonymous", "uncached"),
+    "api-notifications": ("token",),
+}
 VOLUNTEER_PAGES = ("claims", "matches")  # signed in as --volunteer rather than --user
+# The bench user's API token: made at start-up (its key is never stored), the earlier ones of this name revoked.
+TOKEN_NAME = "bench/run.py"
+API_BIG_PAGE = 100  # forum.api.pagination.CursorPage.max_page_size: a second count, to spot queries per item
 
 
 def production_env(args) -> dict:
@@ -138,6 +153,11 @@ def pages(args) -> list[tuple[str, str]]:
             deleted_at__isnull=True, post_count__gte=20, category__security=Category.Security.PUBLIC
         ).order_by("-last_posted_at").first()
     )
+    # The API's posts list pages by 25: the longest topic, so that a page of API_BIG_PAGE is full too.
+    long_topic = (
+        Topic.objects.filter(deleted_at__isnull=True, category__security=Category.Security.PUBLIC)
+        .order_by("-post_count", "pk").first()
+    )
     if category is None or tag is None or topic is None:
         sys.exit("The database has no bench data: seed it with bench/seed.py first.")
     page_list = [
@@ -150,23 +170,47 @@ def pages(args) -> list[tuple[str, str]]:
         ("search", f"/search/?q={args.search}"),
         ("profile", f"/u/{args.profile}/"),
     ]
+    api_list = [
+        ("api-categories", "/api/v1/categories/"),
+        ("api-tags", "/api/v1/tags/"),
+        ("api-topics", "/api/v1/topics/"),
+        ("api-topic-posts", f"/api/v1/topics/{long_topic.pk}/posts/"),
+        ("api-users", "/api/v1/users/"),
+        ("api-notifications", "/api/v1/notifications/"),
+        ("api-search", f"/api/v1/search/?q={args.search}"),
+    ]
     from requests_board.models import DataRequest
 
     if not DataRequest.objects.exists():
         print("  note: no data requests: the requests pages are left out (add them with bench/seed.py "
               "--requests-only)", flush=True)
-        return page_list
+        return page_list + api_list
     return page_list + [
         ("board", "/requests/"),
         ("board-open-deadline", "/requests/?state=open&has_deadline=on"),
         ("claims", "/requests/claims/"),
         ("matches", "/requests/matches/"),
         ("dashboard", "/requests/dashboard/"),
+    ] + api_list + [
+        ("api-requests", "/api/v1/requests/"),
+        ("api-results", "/api/v1/results/"),
+        ("api-datasets", "/api/v1/datasets/"),
     ]
 
 
+def is_api(name: str) -> bool:
+    return name.startswith(API_PREFIX)
+
+
 def applies(name: str, mode: str) -> bool:
-    return mode in PAGE_MODES.get(name, MODES)
+    return mode in PAGE_MODES.get(name, API_MODES if is_api(name) else WEB_MODES)
+
+
+def big_page_url(name: str, url: str) -> str | None:
+    """The same list with API_BIG_PAGE items a page; None where the endpoint has no page size to set."""
+    if not is_api(name) or name in ("api-categories", "api-search"):  # not paginated; paged by number
+        return None
+    return url + ("&" if "?" in url else "?") + f"page_size={API_BIG_PAGE}"
 
 
 def page_user(args, name: str) -> str:
@@ -193,9 +237,34 @@ def signed_in_cookie(username: str) -> str:
     return session.session_key
 
 
+def bench_token(username: str) -> str:
+    """A fresh read token of `username`, through the service the tokens page uses; the bench tokens of
+    earlier runs are revoked first, so reruns never reach API_MAX_TOKENS_PER_PERSON."""
+    from forum import services
+    from forum.models import ApiToken, User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        sys.exit(f"No user {username}: seed the database with bench/seed.py first.")
+    for token_id in ApiToken.objects.filter(user=user, name=TOKEN_NAME, revoked_at__isnull=True).values_list(
+            "pk", flat=True):
+        services.api_token_revoke(actor=user, token_id=token_id)
+    _token, key = services.api_token_create(actor=user, name=TOKEN_NAME, scope=ApiToken.Scope.READ)
+    return key
+
+
+def request_headers(args, mode: str, name: str, credentials: dict) -> dict:
+    """What a client sends for this page in this mode: a session cookie, an API token, or nothing."""
+    if mode == "signed-in":
+        return {"Cookie": credentials["cookies"][page_user(args, name)]}
+    if mode == "token":
+        return {"Authorization": f"Token {credentials['token']}"}
+    return {}
+
+
 # --- In-process: queries and render time ----------------------------------------------
 
-def measure_in_process(args, page_list, session_keys: dict, runs: int) -> dict:
+def measure_in_process(args, page_list, session_keys: dict, token: str | None, runs: int) -> dict:
     """Queries and median render time per page and mode, through Django's test client."""
     from django.db import connection
     from django.test import Client
@@ -204,14 +273,18 @@ def measure_in_process(args, page_list, session_keys: dict, runs: int) -> dict:
     from forum import pagecache
 
     results = {}
-    for mode in ("anonymous", "signed-in"):
+    for mode in ("anonymous", "signed-in", "token"):
         for name, url in page_list:
             if not (applies(name, mode) or (mode == "anonymous" and applies(name, "uncached"))):
                 continue
-            client = Client(HTTP_HOST="127.0.0.1")
+            if mode == "token":
+                client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+            else:
+                client = Client(HTTP_HOST="127.0.0.1")
             if mode == "signed-in":
                 client.cookies["sessionid"] = session_keys[page_user(args, name)]
-            timings, queries = [], None
+            # The fewest queries of the runs: a token notes its last use once a minute, an UPDATE now and then.
+            timings, counts = [], []
             with override_settings(ANONYMOUS_PAGE_CACHE_SECONDS=0):
                 for run in range(runs + 1):
                     with CaptureQueriesContext(connection) as captured:
@@ -221,9 +294,31 @@ def measure_in_process(args, page_list, session_keys: dict, runs: int) -> dict:
                     if response.status_code != 200:
                         sys.exit(f"{mode} {url} answered {response.status_code} in-process "
                                  f"({response.get('Location', '')}); the benchmark needs 200.")
+                    if mode == "token" and not response.wsgi_request.user.is_authenticated:
+                        sys.exit(f"token {url}: the token did not sign the bench user in.")
                     if run:  # the first one warms template and connection caches
                         timings.append(elapsed)
-                        queries = len(captured)
+                        counts.append(len(captured))
+                queries = min(counts)
+                big_queries = None
+                if big_url := big_page_url(name, url):
+                    big_counts = []
+                    for _run in range(2):
+                        with CaptureQueriesContext(connection) as captured:
+                            response = client.get(big_url)
+                        if response.status_code != 200:
+                            sys.exit(f"{mode} {big_url} answered {response.status_code} in-process; "
+                                     "the benchmark needs 200.")
+                        big_counts.append(len(captured))
+                    big_queries = min(big_counts)
+                    if big_queries != queries:
+                        print(f"  note: {mode} {url}: {queries} queries with the default page size, "
+                              f"{big_queries} with {API_BIG_PAGE} items a page", flush=True)
+            results[(mode, name)] = {"queries": queries, "render_ms": statistics.median(timings)}
+            if big_queries is not None:
+                results[(mode, name)]["queries_big_page"] = big_queries
+            if is_api(name):  # no page cache: nothing more to count
+                continue
             hit_queries = None
             if mode == "anonymous":
                 pagecache.invalidate()
@@ -231,9 +326,7 @@ def measure_in_process(args, page_list, session_keys: dict, runs: int) -> dict:
                 with CaptureQueriesContext(connection) as captured:
                     response = client.get(url)
                 hit_queries = len(captured) if response.get("X-Cache") == "hit" else None
-            results[(mode, name)] = {
-                "queries": queries, "render_ms": statistics.median(timings), "hit_queries": hit_queries,
-            }
+            results[(mode, name)]["hit_queries"] = hit_queries
             if mode == "anonymous":  # the same render as a miss
                 results[("uncached", name)] = {"queries": queries, "render_ms": statistics.median(timings)}
     return results
@@ -278,8 +371,8 @@ def stop_gunicorn(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def fetch(url: str, cookie: str | None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+def fetch(url: str, headers: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers=headers or {})
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
@@ -296,20 +389,20 @@ def fetch(url: str, cookie: str | None) -> tuple[int, dict]:
 
 def csrf_cookie(base: str, session_key: str) -> str:
     """The csrftoken cookie a browser would hold next to its session, so pages need not set one each time."""
-    _status, headers = fetch(base + "/", f"sessionid={session_key}")
+    _status, headers = fetch(base + "/", {"Cookie": f"sessionid={session_key}"})
     for part in headers.get("Set-Cookie", "").split(";"):
         if part.strip().startswith("csrftoken="):
             return part.strip()
     return ""
 
 
-def wrk(args, url: str, cookie: str | None, duration: int) -> dict:
+def wrk(args, url: str, headers: dict, duration: int) -> dict:
     command = [
         "wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s", "--timeout", "120s",
         "-s", str(BENCH / "wrk_report.lua"), url,
     ]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    for header, value in headers.items():
+        command[1:1] = ["-H", f"{header}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     for line in output.splitlines():
         if line.startswith("BENCH_JSON "):
@@ -321,19 +414,19 @@ def wrk(args, url: str, cookie: str | None, duration: int) -> dict:
     raise RuntimeError(f"wrk printed no figures:\n{output}")
 
 
-def warm_up(url: str, cookie: str | None, seconds: float) -> None:
+def warm_up(url: str, headers: dict, seconds: float) -> None:
     """One request after another for a while: fills caches without leaving a queue behind."""
     deadline = time.monotonic() + seconds
     for done in range(200):
         if done >= 2 and time.monotonic() > deadline:
             return
-        fetch(url, cookie)
+        fetch(url, headers)
 
 
 def drain(base: str) -> None:
     """Wait for requests wrk abandoned at the end of its run: the workers still serve them."""
     for _ in range(2):
-        fetch(base + "/healthz/", None)
+        fetch(base + "/healthz/")
 
 
 def _cpu_times() -> tuple[int, int]:
@@ -368,7 +461,7 @@ def wrk_seconds(args, render_ms: float) -> int:
     return int(min(max(args.duration, needed), max(args.max_duration, args.duration)))
 
 
-def measure_http(args, env, page_list, modes, session_keys, log_path, in_process) -> dict:
+def measure_http(args, env, page_list, modes, session_keys, token, log_path, in_process) -> dict:
     results = {}
     base = f"http://127.0.0.1:{args.port}"
     for cached in (True, False):
@@ -378,9 +471,9 @@ def measure_http(args, env, page_list, modes, session_keys, log_path, in_process
         server_env = dict(env, ANONYMOUS_PAGE_CACHE_SECONDS="300" if cached else "0")
         server = start_gunicorn(args, server_env, log_path)
         try:
-            signed_in = {}
+            credentials = {"token": token, "cookies": {}}
             if "signed-in" in run_modes:
-                signed_in = {
+                credentials["cookies"] = {
                     username: "; ".join(filter(None, [f"sessionid={key}", csrf_cookie(base, key)]))
                     for username, key in session_keys.items()
                 }
@@ -389,22 +482,22 @@ def measure_http(args, env, page_list, modes, session_keys, log_path, in_process
                     if not applies(name, mode):
                         continue
                     url = base + path
-                    cookie = signed_in[page_user(args, name)] if mode == "signed-in" else None
-                    status, headers = fetch(url, cookie)  # fills the page cache when it is on
+                    headers = request_headers(args, mode, name, credentials)
+                    status, answer = fetch(url, headers)  # fills the page cache when it is on
                     if status != 200:
-                        sys.exit(f"{mode} {url} answered {status} {headers.get('Location', '')}; "
+                        sys.exit(f"{mode} {url} answered {status} {answer.get('Location', '')}; "
                                  "the benchmark needs 200 (see the gunicorn log: " + str(log_path) + ")")
                     render_ms = in_process.get((mode, name), {}).get("render_ms", 0)
-                    if mode == "anonymous":
-                        _status, headers = fetch(url, None)
-                        if headers.get("X-Cache") == "hit":
+                    if mode == "anonymous" and not is_api(name):
+                        _status, answer = fetch(url)
+                        if answer.get("X-Cache") == "hit":
                             render_ms = 0  # served from the cache
                         else:
                             print(f"  note: {url} is not served from the anonymous page cache", flush=True)
-                    warm_up(url, cookie, args.warmup)
+                    warm_up(url, headers, args.warmup)
                     background = wait_for_quiet(args)
                     seconds = wrk_seconds(args, render_ms)
-                    figures = wrk(args, url, cookie, seconds)
+                    figures = wrk(args, url, headers, seconds)
                     drain(base)
                     figures["background_cpu"] = background
                     results[(mode, name)] = figures
@@ -442,14 +535,16 @@ def markdown(args, page_list, data, in_process, http, modes) -> str:
         f"gunicorn `-w {args.workers}` (sync); wrk `-t {args.threads} -c {args.connections} -d {args.duration}s` "
         f"(up to {args.max_duration} s for slow pages) "
         f"after {args.warmup:g} s of single requests; signed in as `{args.user}` "
-        f"(my claims and matches: the volunteer `{args.volunteer}`)."
+        f"(my claims and matches: the volunteer `{args.volunteer}`); API \"token\": a read token of "
+        f"`{args.user}`."
         + (" \"other CPU\": how busy the machine was with other people's processes just before the page "
            f"was measured ({min(background):.0f}-{max(background):.0f}%)." if background else ""),
         "",
         "| page | visitor | requests/s | median ms | p95 ms | requests | KB | queries | render ms | other CPU |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    labels = {"anonymous": "anonymous (page cache)", "signed-in": "signed in", "uncached": "anonymous, no page cache"}
+    labels = {"anonymous": "anonymous (page cache)", "signed-in": "signed in", "uncached": "anonymous, no page cache",
+              "token": "token"}
     for mode in modes:
         for name, path in page_list:
             if not applies(name, mode):
@@ -459,8 +554,15 @@ def markdown(args, page_list, data, in_process, http, modes) -> str:
             queries = measured.get("queries")
             if mode == "anonymous" and measured.get("hit_queries") is not None:
                 queries = f"{measured['hit_queries']} hit / {queries} miss"
-            cells = [f"{name} `{path}`", "signed in (volunteer)" if mode == "signed-in" and name in VOLUNTEER_PAGES
-                     else labels[mode]]
+            if measured.get("queries_big_page", queries) != queries:
+                queries = f"{queries} ({measured['queries_big_page']} at {API_BIG_PAGE} a page)"
+            if mode == "signed-in" and name in VOLUNTEER_PAGES:
+                visitor = "signed in (volunteer)"
+            elif mode == "anonymous" and is_api(name):
+                visitor = "anonymous"  # the API has no page cache
+            else:
+                visitor = labels[mode]
+            cells = [f"{name} `{path}`", visitor]
             if figures:
                 cells += [
                     f"{figures['rps']:,.0f}" if figures["rps"] >= 10 else f"{figures['rps']:.1f}",
@@ -497,8 +599,9 @@ def main() -> None:
     parser.add_argument("--quiet-wait", type=float, default=0, help="... but no longer than this many seconds")
     parser.add_argument("--runs", type=int, default=10, help="in-process renders per page, for render ms")
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
-    parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
-    parser.add_argument("--user", default=USERNAME.format(2), help="who to sign in as")
+    parser.add_argument("--pages", default="",
+                        help="comma-separated page names (default: all; `api`: every API endpoint)")
+    parser.add_argument("--user", default=USERNAME.format(2), help="who to sign in as, and whose API token")
     parser.add_argument("--volunteer", default=VOLUNTEER,
                         help=f"who to sign in as for {' and '.join(VOLUNTEER_PAGES)} (a volunteer with expertise)")
     parser.add_argument("--profile", default=USERNAME.format(1), help="whose profile page to measure")
@@ -535,17 +638,18 @@ def main() -> None:
     page_list = pages(args)
     if args.pages:
         wanted = {name.strip() for name in args.pages.split(",")}
-        page_list = [(name, url) for name, url in page_list if name in wanted]
+        page_list = [(name, url) for name, url in page_list if name in wanted or ("api" in wanted and is_api(name))]
     data = data_summary()
     print(f"{data['topics']:,} topics, {data['posts']:,} posts in {args.database_url.rsplit('/', 1)[-1]}", flush=True)
-    users = {page_user(args, name) for name, _path in page_list}
+    users = {page_user(args, name) for name, _path in page_list if applies(name, "signed-in")}
     session_keys = {username: signed_in_cookie(username) for username in sorted(users)}
+    token = bench_token(args.user) if any(applies(name, "token") for name, _path in page_list) else None
 
     print("Counting queries in-process...", flush=True)
-    in_process = measure_in_process(args, page_list, session_keys, args.runs)
+    in_process = measure_in_process(args, page_list, session_keys, token, args.runs)
     log_path = Path(tempfile.gettempdir()) / "helpdesk-bench-gunicorn.log"
     print(f"Serving with gunicorn on port {args.port} (log: {log_path})...", flush=True)
-    http = measure_http(args, env, page_list, modes, session_keys, log_path, in_process)
+    http = measure_http(args, env, page_list, modes, session_keys, token, log_path, in_process)
 
     report = markdown(args, page_list, data, in_process, http, modes)
     print()
