@@ -88,6 +88,8 @@ class RequiredStepsMiddleware:
         """The API answers in JSON: its own access rule refuses suspended people and writes
         without accepted terms; here only a session that skipped its second factor is stopped.
         (Tokens are made on a page behind that very step.)"""
+        if "HTTP_AUTHORIZATION" in request.META:
+            return None  # a token call acts as the token's person, whatever session the client also holds
         if not request.user.is_authenticated or not requires_mfa(request.user) or self._mfa_done(request):
             return None
         from .api.errors import error_response

@@ -1,4 +1,5 @@
 """Personal API tokens: made, listed and revoked on the person's own settings page."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,16 +15,19 @@ from ..forms import ApiTokenForm, errors_onto_form
 from ..models import ApiToken
 from ..ratelimit import rate_limited
 
-NEW_KEY_SESSION_KEY = "api_token_new_key"
+# The new key rides in a short-lived signed cookie to the page the redirect shows, then is
+# dropped: kept in the session it would sit readable in the session store.
+NEW_KEY_COOKIE = "api_token_new_key"
+NEW_KEY_SALT = "forum.api-token-new-key"
+NEW_KEY_SECONDS = 120
 
 
 @never_cache
 @login_required
 @rate_limited("token")
 def api_tokens(request):
-    """The person's tokens, and a form for a new one. A new key is kept in the session just long
-    enough to be shown once after the redirect, so reloading the page neither shows it again nor
-    makes another token."""
+    """The person's tokens, and a form for a new one. A new key is shown once, on the page the
+    redirect after making it leads to: reloading neither shows it again nor makes another token."""
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -31,16 +35,25 @@ def api_tokens(request):
         except ValidationError as error:
             errors_onto_form(form, error)
         else:
-            request.session[NEW_KEY_SESSION_KEY] = key
             messages.success(request, _("Token “%(name)s” is made. Copy it now: it is not shown again.") % {
                 "name": token.name})
-            return redirect("forum:api-tokens")
-    new_key = request.session.pop(NEW_KEY_SESSION_KEY, None) if request.method == "GET" else None
+            response = redirect("forum:api-tokens")
+            response.set_signed_cookie(
+                NEW_KEY_COOKIE, key, salt=NEW_KEY_SALT + str(request.user.pk), max_age=NEW_KEY_SECONDS,
+                path=request.path, secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Strict",
+            )
+            return response
+    new_key = None
+    if request.method == "GET":
+        new_key = request.get_signed_cookie(NEW_KEY_COOKIE, default=None, salt=NEW_KEY_SALT + str(request.user.pk),
+                                            max_age=NEW_KEY_SECONDS)
     response = render(request, "forum/api_tokens.html", {
         "form": form, "tokens": selectors.api_token_list(user=request.user), "new_key": new_key,
         "docs_url": reverse("api:docs"),
     }, status=400 if form.errors else 200)
     response["Cache-Control"] = "no-store"  # the page may carry a key
+    if NEW_KEY_COOKIE in request.COOKIES:
+        response.delete_cookie(NEW_KEY_COOKIE, path=request.path, samesite="Strict")
     return response
 
 
