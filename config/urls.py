@@ -6,7 +6,7 @@ from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.defaults import page_not_found
+from django.views.defaults import page_not_found, server_error
 
 from forum import views as forum_views
 from forum.ratelimit import rate_limited
@@ -44,3 +44,12 @@ def handler404(request, exception):
 
         return error_response("not_found", str(_("Not found.")), 404)
     return page_not_found(request, exception)
+
+
+def handler500(request):
+    """A crash answers API clients in the API's JSON shape too (the error is logged as usual)."""
+    if request.path.startswith("/api/"):
+        from forum.api.errors import error_response
+
+        return error_response("server_error", str(_("Something went wrong on our side. Please try again later.")), 500)
+    return server_error(request)

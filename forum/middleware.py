@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from .permissions import requires_mfa
-from .selectors import terms_current
+from .selectors import terms_accepted
 
 # Only our own origin: no page may load anything from another host.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -76,8 +76,7 @@ class RequiredStepsMiddleware:
         return self.get_response(request)
 
     def _terms_step(self, request):
-        terms = terms_current()
-        if terms is None or request.user.accepted_terms_version == terms.version:
+        if terms_accepted(request.user):
             return None
         url = reverse("forum:terms-accept")
         if request.method == "GET":
@@ -90,7 +89,7 @@ class RequiredStepsMiddleware:
         (Tokens are made on a page behind that very step.)"""
         if "HTTP_AUTHORIZATION" in request.META:
             return None  # a token call acts as the token's person, whatever session the client also holds
-        if not request.user.is_authenticated or not requires_mfa(request.user) or self._mfa_done(request):
+        if not request.user.is_authenticated or not requires_mfa(request.user) or self.mfa_done(request):
             return None
         from .api.errors import error_response
 
@@ -99,7 +98,8 @@ class RequiredStepsMiddleware:
             "the website first, or use a personal API token."), 403)
 
     @staticmethod
-    def _mfa_done(request) -> bool:
+    def mfa_done(request) -> bool:
+        """Whether this session passed the second factor."""
         from allauth.account.internal.flows.login import get_authentication_records
 
         return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
@@ -115,7 +115,7 @@ class RequiredStepsMiddleware:
             return None
         from allauth.mfa.models import Authenticator
 
-        if self._mfa_done(request):
+        if self.mfa_done(request):
             return None
         if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
             messages.info(request, _("Please confirm it is you with your authenticator app to continue."))

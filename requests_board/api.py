@@ -5,8 +5,8 @@ machinery (tokens, errors, pagination) is forum.api's.
 """
 import datetime
 
-from django.db.models import DateField, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, DateField, Value
+from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -15,15 +15,15 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from forum.api.serializers import PersonRefSerializer, PostSerializer
-from forum.api.views import form_errors, limit, post_data, valid_input
+from forum.api.serializers import PersonRefSerializer, PostSerializer, StrictCharField, StrictSlugField
+from forum.api.views import form_errors, limit, post_data, query_flag, valid_input
 from forum.ratelimit import client_ip
 from licensing.models import LicensedItem
 
 from . import selectors, services
 from .forms import BoardFilterForm
 from .models import Claim, DataRequest, Result
-from .permissions import can_edit_request
+from .permissions import can_edit_request, dataset_withheld
 
 State = DataRequest.State
 FAR_FUTURE = datetime.date(9999, 12, 31)
@@ -38,8 +38,22 @@ class LicenseStateSerializer(serializers.Serializer):
     problems = serializers.ListField(child=serializers.CharField())
 
 
-def _license_state(item) -> dict | None:
-    return None if item is None else {"state": item.state, "problems": [str(p) for p in item.problems]}
+def _license_state(item, user) -> dict | None:
+    if item is None:
+        return None
+    problems = [] if dataset_withheld(user, item) else [str(problem) for problem in item.problems]
+    return {"state": item.state, "problems": problems}
+
+
+def _viewer(serializer):
+    return serializer.context.get("user") or serializer.context["request"].user
+
+
+def _links(serializer, data_request) -> list[dict]:
+    """The data's links, unless the data is held for its license and the viewer is not its
+    requester or a moderator (the web's panel withholds them alike)."""
+    item = (serializer.context.get("dataset_items") or {}).get(data_request.pk)
+    return [] if dataset_withheld(_viewer(serializer), item) else data_request.links
 
 
 class LinkSerializer(serializers.Serializer):
@@ -91,16 +105,17 @@ class RequestSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LicenseStateSerializer(allow_null=True))
     def get_data_license_state(self, data_request):
-        return _license_state((self.context.get("dataset_items") or {}).get(data_request.pk))
+        return _license_state((self.context.get("dataset_items") or {}).get(data_request.pk), _viewer(self))
 
 
 class RequestDetailSerializer(RequestSerializer):
     """Everything the request's page shows; `patient_data` only to who may edit the request."""
 
     question_html = serializers.SerializerMethodField()
-    data_links = LinkSerializer(source="links", many=True)
+    data_links = serializers.SerializerMethodField()
     patient_data = serializers.SerializerMethodField()
     results = serializers.SerializerMethodField()
+    accepted_result = serializers.SerializerMethodField()
 
     class Meta(RequestSerializer.Meta):
         fields = [*RequestSerializer.Meta.fields, "question_html", "data_links", "result_description",
@@ -122,6 +137,15 @@ class RequestDetailSerializer(RequestSerializer):
     def get_results(self, data_request):
         return [result.pk for result in self.context.get("results", [])]
 
+    @extend_schema_field(LinkSerializer(many=True))
+    def get_data_links(self, data_request):
+        return LinkSerializer(_links(self, data_request), many=True).data
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_accepted_result(self, data_request):
+        visible = {result.pk for result in self.context.get("results", [])}
+        return data_request.accepted_result_id if data_request.accepted_result_id in visible else None
+
 
 class ResultSerializer(serializers.ModelSerializer):
     request = serializers.IntegerField(source="data_request_id")
@@ -140,7 +164,8 @@ class ResultSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LicenseStateSerializer(allow_null=True))
     def get_license_state(self, result):
-        return _license_state((self.context.get("result_items") or {}).get(result.pk))
+        item = (self.context.get("result_items") or {}).get(result.pk)
+        return None if item is None else {"state": item.state, "problems": [str(p) for p in item.problems]}
 
     def get_accepted(self, result) -> bool:
         return result.accepted_at is not None
@@ -152,7 +177,7 @@ class DatasetSerializer(serializers.ModelSerializer):
     request = serializers.IntegerField(source="pk")
     title = serializers.SerializerMethodField()
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    links = LinkSerializer(many=True)
+    links = serializers.SerializerMethodField()
     license = serializers.CharField(source="data_license")
     license_state = serializers.SerializerMethodField()
     url = serializers.CharField(source="get_absolute_url")
@@ -165,9 +190,13 @@ class DatasetSerializer(serializers.ModelSerializer):
     def get_title(self, data_request) -> str:
         return data_request.topic.title
 
+    @extend_schema_field(LinkSerializer(many=True))
+    def get_links(self, data_request):
+        return LinkSerializer(_links(self, data_request), many=True).data
+
     @extend_schema_field(LicenseStateSerializer(allow_null=True))
     def get_license_state(self, data_request):
-        return _license_state((self.context.get("dataset_items") or {}).get(data_request.pk))
+        return _license_state((self.context.get("dataset_items") or {}).get(data_request.pk), _viewer(self))
 
 
 def _choice(choices, help_text=""):
@@ -178,48 +207,48 @@ class RequestWriteSerializer(serializers.Serializer):
     """A request's details. A draft needs a title and a category; publishing needs the rest
     (the service says which is missing)."""
 
-    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    question = serializers.CharField(required=False, allow_blank=True,
-                                     help_text=_("What you have and what you need, in Markdown."))
-    category = serializers.SlugField(required=False, help_text=_("A public topic area's slug."))
+    title = StrictCharField(required=False, allow_blank=True, max_length=200)
+    question = StrictCharField(required=False, allow_blank=True,
+                               help_text=_("What you have and what you need, in Markdown."))
+    category = StrictSlugField(required=False, help_text=_("A public topic area's slug."))
     modality = _choice(DataRequest.Modality.choices)
     data_size = _choice(DataRequest.DataSize.choices)
-    data_links = serializers.ListField(child=serializers.CharField(max_length=500), required=False, max_length=50,
+    data_links = serializers.ListField(child=StrictCharField(max_length=500), required=False, max_length=50,
                                        help_text=_("https addresses of the data (Zenodo, figshare, GitHub…)."))
-    result_description = serializers.CharField(required=False, allow_blank=True)
+    result_description = StrictCharField(required=False, allow_blank=True)
     result_type = _choice(DataRequest.ResultType.choices)
     deadline = serializers.DateField(required=False, allow_null=True)
-    expertise = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=20)
+    expertise = serializers.ListField(child=StrictCharField(max_length=100), required=False, max_length=20)
     serves_covid = serializers.BooleanField(required=False)
     patient_data = _choice(DataRequest.PatientData.choices, _(
         "yes or unsure sends the request to the anonymization team before anyone else sees it."))
-    data_license = serializers.CharField(required=False, allow_blank=True, max_length=100,
-                                         help_text=_("SPDX; CC-BY-SA-4.0 unless you choose another."))
+    data_license = StrictCharField(required=False, allow_blank=True, max_length=100,
+                                   help_text=_("SPDX; CC-BY-SA-4.0 unless you choose another."))
     publish = serializers.BooleanField(required=False, default=False,
                                        help_text=_("Publish now (a draft otherwise, seen only by you)."))
 
 
 class ClaimWriteSerializer(serializers.Serializer):
-    plan = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    plan = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
     expected_date = serializers.DateField(required=False, allow_null=True, default=None)
-    part = serializers.CharField(required=False, allow_blank=True, default="", max_length=120,
-                                 help_text=_("Citizen science: the part you take on."))
+    part = StrictCharField(required=False, allow_blank=True, default="", max_length=120,
+                           help_text=_("Citizen science: the part you take on."))
 
 
 class UpdateWriteSerializer(serializers.Serializer):
-    raw = serializers.CharField(help_text=_("Your progress, in Markdown."))
+    raw = StrictCharField(help_text=_("Your progress, in Markdown."))
 
 
 class ResultWriteSerializer(serializers.Serializer):
-    summary = serializers.CharField(help_text=_("What you found, in Markdown."))
-    repository_url = serializers.CharField(max_length=500, help_text=_("An open repository or archive (https)."))
-    license = serializers.CharField(max_length=100, help_text=_("SPDX license of the result."))
-    repository_license = serializers.CharField(required=False, allow_blank=True, default="", max_length=100,
-                                               help_text=_("SPDX license of the repository's code."))
+    summary = StrictCharField(help_text=_("What you found, in Markdown."))
+    repository_url = StrictCharField(max_length=500, help_text=_("An open repository or archive (https)."))
+    license = StrictCharField(max_length=100, help_text=_("SPDX license of the result."))
+    repository_license = StrictCharField(required=False, allow_blank=True, default="", max_length=100,
+                                         help_text=_("SPDX license of the repository's code."))
 
 
 class ReasonWriteSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class FileWriteSerializer(serializers.Serializer):
@@ -284,11 +313,15 @@ class RequestList(generics.ListAPIView):
     ordering_choices = {
         "-published_at": ("-published_at", "-pk"),
         "published_at": ("published_at", "pk"),
-        "deadline": ("due", "published_at", "pk"),
+        # One unique sortable key: DRF's cursor keeps only the first field, and many requests
+        # share "no deadline", which would make pages past offset_cutoff repeat.
+        "deadline": ("due_key",),
     }
     ordering = ("-published_at", "-pk")
 
     def get_queryset(self):
+        for flag in ("has_deadline", "unclaimed"):
+            query_flag(self.request, flag)  # the form would take any other word for true
         form = BoardFilterForm(self.request.query_params, categories=selectors.board_categories(user=self.request.user))
         if not form.is_valid():
             raise form_errors(form)
@@ -297,8 +330,9 @@ class RequestList(generics.ListAPIView):
             state=data["state"] or "active", category=data["category"], tag=data["tag"], modality=data["modality"],
             result_type=data["result_type"], has_deadline=data["has_deadline"], unclaimed=data["unclaimed"],
         )
+        due = Cast(Coalesce("deadline", Value(FAR_FUTURE), output_field=DateField()), CharField())
         return selectors.request_list_api(user=self.request.user, filters=filters).annotate(
-            due=Coalesce("deadline", Value(FAR_FUTURE), output_field=DateField()))
+            due_key=Concat(due, Value("~"), LPad(Cast("pk", CharField()), 12, Value("0")), output_field=CharField()))
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "dataset_items": getattr(self, "dataset_items", {})}
@@ -311,7 +345,7 @@ class RequestList(generics.ListAPIView):
     @extend_schema(operation_id="requests_list", tags=["requests"], parameters=BOARD_FILTERS,
                    summary=_("The board: published requests you may see"),
                    description=_("The board's filters; newest first unless `ordering` says otherwise "
-                                 "(`deadline`: soonest first, those without one last)."))
+                                 "(`deadline`: soonest first, those without one last, then oldest first)."))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -320,8 +354,8 @@ class RequestList(generics.ListAPIView):
                    description=_("Requesters only. With `publish`, every field the web form asks for is needed; a "
                                  "request whose data may identify a patient goes to the anonymization team first."))
     def post(self, request, *args, **kwargs):
-        data = valid_input(RequestWriteSerializer, request)
         limit(request, "post")
+        data = valid_input(RequestWriteSerializer, request)
         data_request = services.request_submit(actor=request.user, details=_details(request, data),
                                                publish=data["publish"])
         return Response(_request_data(request, data_request.pk), status=status.HTTP_201_CREATED)
@@ -338,8 +372,8 @@ class RequestDetail(APIView):
                    description=_("Fields left out keep their value. `publish` applies to drafts only."))
     def patch(self, request, pk):
         data_request = selectors.request_get(user=request.user, pk=pk)
-        data = valid_input(RequestWriteSerializer, request)
         limit(request, "edit")
+        data = valid_input(RequestWriteSerializer, request)
         details = _details(request, data, _current_details(data_request))
         if data_request.state == State.DRAFT:
             services.request_submit(actor=request.user, details=details, publish=data["publish"],
@@ -355,8 +389,8 @@ class RequestClaim(APIView):
                    responses={201: ClaimSerializer}, summary=_("Claim a request (volunteers)"))
     def post(self, request, pk):
         selectors.request_get(user=request.user, pk=pk)
-        data = valid_input(ClaimWriteSerializer, request)
         limit(request, "claim")
+        data = valid_input(ClaimWriteSerializer, request)
         claim = services.request_claim(actor=request.user, data_request_id=pk, **data)
         return Response(ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
 
@@ -379,8 +413,8 @@ class RequestUpdate(APIView):
                    responses={201: PostSerializer}, summary=_("Post a progress update (claimants)"))
     def post(self, request, pk):
         selectors.request_get(user=request.user, pk=pk)
-        data = valid_input(UpdateWriteSerializer, request)
         limit(request, "post")
+        data = valid_input(UpdateWriteSerializer, request)
         post = services.update_post(actor=request.user, data_request_id=pk, raw=data["raw"], ip=client_ip(request))
         return Response(post_data(request, post.pk), status=status.HTTP_201_CREATED)
 
@@ -392,8 +426,8 @@ class RequestResult(APIView):
                                  "against the policy by a worker (`license_state`)."))
     def post(self, request, pk):
         selectors.request_get(user=request.user, pk=pk)
-        data = valid_input(ResultWriteSerializer, request)
         limit(request, "post")
+        data = valid_input(ResultWriteSerializer, request)
         result = services.result_deliver(actor=request.user, data_request_id=pk, ip=client_ip(request), **data)
         return Response(_result_data(request, result.pk), status=status.HTTP_201_CREATED)
 
@@ -418,8 +452,8 @@ class RequestFiles(APIView):
                                  "after the anonymization team approves it, exactly as on the web."))
     def post(self, request, pk):
         selectors.request_get(user=request.user, pk=pk)
-        data = valid_input(FileWriteSerializer, request)
         limit(request, "upload")
+        data = valid_input(FileWriteSerializer, request)
         upload = services.request_attach(actor=request.user, data_request_id=pk, file=data["file"],
                                          ip=client_ip(request))
         return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
@@ -438,7 +472,7 @@ class ResultList(generics.ListAPIView):
 
     def get_queryset(self):
         results = selectors.result_list_visible(user=self.request.user)
-        if self.request.query_params.get("accepted") in ("true", "1"):
+        if query_flag(self.request, "accepted"):
             results = results.filter(accepted_at__isnull=False)
         return results
 

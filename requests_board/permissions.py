@@ -213,3 +213,12 @@ def check_can_edit_result_license(user, result, data_request, *, held: bool = Fa
 def can_export_request(user, data_request) -> bool:
     """Whoever reads a solved request may download its bundle."""
     return data_request.state == "accepted" and can_see_request(user, data_request)
+
+
+def dataset_withheld(user, item) -> bool:
+    """Whether a request's data (its links, its license problems) is withheld from `user`: held
+    for its license, and `user` is neither its requester nor a moderator. `item` is the
+    dataset's licensing record, or None before it is recorded."""
+    from licensing.permissions import can_see_held
+
+    return item is not None and not can_see_held(user, item)

@@ -5,17 +5,20 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions
 
 from ..permissions import check_token_allows
-from ..selectors import terms_current
+from ..selectors import terms_accepted
 
 
 class ApiAccess(permissions.BasePermission):
-    """Reads are open to what the caller may see; writes need someone signed in, who is not
-    suspended and has accepted the current terms, through a session or a write token.
+    """Reads are open to what the caller may see; writes need someone signed in, through a session
+    or a write token. A signed-in caller must have accepted the current terms, as on the web.
 
     A suspended person's token still reads nothing: the web shows them only the suspension.
     """
 
     def has_permission(self, request, view):
+        if "\x00" in request.path or any("\x00" in value for values in request.query_params.lists()
+                                         for value in [*values[1], values[0]]):
+            raise exceptions.ParseError(_("The address contains a NUL character."))
         user = request.user
         if user.is_authenticated and user.is_suspended():
             error = PermissionDenied(_("A moderator suspended your account until %(until)s: %(reason)s") % {
@@ -23,6 +26,10 @@ class ApiAccess(permissions.BasePermission):
                 "reason": user.suspension_reason,
             })
             error.code = "account_suspended"
+            raise error
+        if user.is_authenticated and not terms_accepted(user):
+            error = PermissionDenied(_("Please accept the current terms of use on the website first."))
+            error.code = "terms_not_accepted"
             raise error
         if request.method in permissions.SAFE_METHODS and not getattr(view, "signed_in_only", False):
             return True
@@ -35,9 +42,4 @@ class ApiAccess(permissions.BasePermission):
         except PermissionDenied as error:
             error.code = "token_read_only"
             raise
-        terms = terms_current()
-        if terms is not None and user.accepted_terms_version != terms.version:
-            error = PermissionDenied(_("Please accept the current terms of use on the website first."))
-            error.code = "terms_not_accepted"
-            raise error
         return True

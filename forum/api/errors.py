@@ -4,7 +4,7 @@ Services raise Django's ValidationError and PermissionDenied, selectors raise
 Http404, rate limits raise RateLimited: each becomes the status and code a
 script can branch on, with the same human message the web page shows.
 """
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +60,8 @@ def _invalid(fields: dict | None, messages: list[str]) -> tuple[int, dict]:
 
 def _describe(exc) -> tuple[int, dict, dict]:
     """(status, body, headers) for an exception, or raise it on for a server error."""
+    if isinstance(exc, RequestDataTooBig):
+        return 413, error_body("request_too_large", str(_("The body is larger than the API reads."))), {}
     if isinstance(exc, RateLimited):
         return 429, error_body("rate_limited", exc.message, retry_after=exc.retry_after), {
             "Retry-After": str(exc.retry_after)}

@@ -15,6 +15,15 @@ class CursorPage(CursorPagination):
     ordering = ("-pk",)
     offset_cutoff = 1000
 
+    def paginate_queryset(self, queryset, request, view=None):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, OverflowError, DjangoValidationError):
+            # A cursor is opaque but not signed: a forged position is refused like any bad cursor.
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
+
     def get_ordering(self, request, queryset, view):
         choices = getattr(view, "ordering_choices", None) or {}
         value = request.query_params.get("ordering")

@@ -4,6 +4,7 @@ import json
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers, status
+from rest_framework.utils.json import strict_constant
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -18,7 +19,8 @@ class BoundedJSONParser(parsers.JSONParser):
         if len(body) > limit:
             raise RequestTooLarge(_("The body is over %(kb)d KB, the most the API reads.") % {"kb": limit // 1024})
         try:
-            return json.loads(body.decode((parser_context or {}).get("encoding") or "utf-8"))
+            return json.loads(body.decode((parser_context or {}).get("encoding") or "utf-8"),
+                              parse_constant=strict_constant)
         except RecursionError:
             raise exceptions.ParseError(_("The JSON is nested too deeply.")) from None
         except (ValueError, UnicodeDecodeError) as error:

@@ -1,11 +1,28 @@
 """What the forum's endpoints return and accept. Output serializers read what the selectors
 loaded (no query per row); input serializers check types only, the services check the rules."""
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import ApiToken, Category, Notification, Post, Topic, User
+
+
+class StrictStringMixin:
+    """Input text must be a JSON string, as the schema says: DRF's CharField would take 0, 1.5
+    or another number and save its digits."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictSlugField(StrictStringMixin, serializers.SlugField):
+    pass
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -35,13 +52,15 @@ class UserSerializer(serializers.ModelSerializer):
     name = serializers.CharField()
     bio_html = serializers.CharField(help_text=_("Sanitized HTML."))
     expertise = serializers.SerializerMethodField()
-    joined_at = serializers.DateTimeField(source="date_joined")
+    joined = serializers.SerializerMethodField(help_text=_("Month joined, YYYY-MM (as the profile page says)."))
     url = serializers.CharField(source="get_absolute_url")
 
     class Meta:
         model = User
-        fields = ["username", "name", "affiliation", "orcid", "bio_html", "expertise", "trust_level", "joined_at",
-                  "url"]
+        fields = ["username", "name", "affiliation", "orcid", "bio_html", "expertise", "joined", "url"]
+
+    def get_joined(self, user) -> str:
+        return user.date_joined.strftime("%Y-%m")
 
     def get_expertise(self, user) -> list[str]:
         return sorted(tag.name for tag in user.expertise.all())  # prefetched
@@ -110,13 +129,14 @@ class PostSerializer(serializers.ModelSerializer):
     def get_state(self, post) -> str:
         if post.deleted_at is not None:
             return "deleted"
-        return "hidden" if post.content_hidden else "visible"
+        # Hidden for review is said to everyone; only who may read it also gets its text.
+        return "hidden" if post.hidden or post.content_hidden else "visible"
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_raw(self, post) -> str | None:
         return None if post.content_hidden else post.raw
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_html(self, post) -> str | None:
         return None if post.content_hidden else post.html
 
@@ -129,24 +149,24 @@ class TopicDetailSerializer(TopicSerializer):
 
 
 class TopicCreateSerializer(serializers.Serializer):
-    category = serializers.SlugField(help_text=_("The slug of a category you may post in."))
-    title = serializers.CharField(max_length=200)
-    raw = serializers.CharField(help_text=_("The first post, in Markdown."))
-    tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list,
+    category = StrictSlugField(help_text=_("The slug of a category you may post in."))
+    title = StrictCharField(max_length=200)
+    raw = StrictCharField(help_text=_("The first post, in Markdown."))
+    tags = serializers.ListField(child=StrictCharField(max_length=100), required=False, default=list,
                                  max_length=20)
 
 
 class PostCreateSerializer(serializers.Serializer):
-    raw = serializers.CharField(help_text=_("The reply, in Markdown."))
+    raw = StrictCharField(help_text=_("The reply, in Markdown."))
     reply_to_number = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                                max_value=2_147_483_647)
 
 
 class PostEditSerializer(serializers.Serializer):
-    raw = serializers.CharField()
-    title = serializers.CharField(required=False, max_length=200,
-                                  help_text=_("A first post's edit may retitle its topic."))
-    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    raw = StrictCharField(required=False, help_text=_("The new text, in Markdown; left out, the text stays."))
+    title = StrictCharField(required=False, max_length=200,
+                            help_text=_("A first post's edit may retitle its topic."))
+    reason = StrictCharField(required=False, default="", allow_blank=True, max_length=200)
 
 
 class NotificationSerializer(serializers.ModelSerializer):

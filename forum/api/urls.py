@@ -4,9 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from requests_board import api as board
 
-from . import views
+from . import examples, views
 
 app_name = "api"
+examples.attach()
 
 urlpatterns = [
     path("categories/", views.CategoryList.as_view(), name="category-list"),

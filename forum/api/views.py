@@ -5,6 +5,7 @@ serializes; refusals are raised and shaped by errors.exception_handler.
 """
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from .. import selectors, services
 from ..models import Notification
+from ..permissions import check_can_edit_post
 from ..ratelimit import client_ip, rate_limit_check
 from ..search import MAX_QUERY_LENGTH, search_posts
 from ..views.search import SearchForm
@@ -26,6 +28,16 @@ def limit(request, kind: str) -> None:
 
 def form_errors(form) -> ValidationError:
     return ValidationError({field: [str(message) for message in messages] for field, messages in form.errors.items()})
+
+
+def query_flag(request, name: str) -> bool | None:
+    """A boolean query parameter as the schema writes it, `true` or `false`; None when absent."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        raise ValidationError({name: [_("Give true or false.")]})
+    return value == "true"
 
 
 def valid_input(serializer_class, request, **kwargs):
@@ -108,11 +120,11 @@ class TopicList(generics.ListAPIView):
                    description=_("Needs write access. The same rules as the web form: the category's posting "
                                  "rights, new members' limits, and the posting rate limit."))
     def post(self, request, *args, **kwargs):
+        limit(request, "post")
         data = valid_input(serializers.TopicCreateSerializer, request)
         category = selectors.category_choices(user=request.user).filter(slug=data["category"]).first()
         if category is None:
             raise ValidationError({"category": [_("There is no such category.")]})
-        limit(request, "post")
         topic = services.topic_create(actor=request.user, category=category, title=data["title"], raw=data["raw"],
                                       tags=data["tags"])
         return Response(_topic_detail(request, topic.pk), status=status.HTTP_201_CREATED)
@@ -154,9 +166,9 @@ class TopicPostList(generics.ListAPIView):
     @extend_schema(operation_id="topics_posts_create", tags=["forum"], request=serializers.PostCreateSerializer,
                    responses={201: serializers.PostSerializer}, summary=_("Reply to a topic"))
     def post(self, request, *args, **kwargs):
+        limit(request, "post")
         data = valid_input(serializers.PostCreateSerializer, request)
         selectors.topic_get(user=request.user, pk=kwargs["pk"])  # 404 unless visible
-        limit(request, "post")
         post = services.post_create(actor=request.user, topic_id=kwargs["pk"], raw=data["raw"],
                                     reply_to_number=data.get("reply_to_number"))
         return Response(post_data(request, post.pk), status=status.HTTP_201_CREATED)
@@ -175,13 +187,17 @@ class PostDetail(APIView):
 
     @extend_schema(operation_id="posts_partial_update", tags=["forum"], request=serializers.PostEditSerializer,
                    responses=serializers.PostSerializer, summary=_("Edit a post"),
-                   description=_("Your own post (or any, for moderators). Every edit keeps a revision."))
+                   description=_("Your own post (or any, for moderators). Every edit keeps a revision; "
+                                 "fields left out keep their value."))
     def patch(self, request, pk):
-        data = valid_input(serializers.PostEditSerializer, request)
-        selectors.post_get(user=request.user, pk=pk)
         limit(request, "edit")
-        services.post_edit(actor=request.user, post_id=pk, raw=data["raw"], title=data.get("title"),
-                           reason=data["reason"])
+        data = valid_input(serializers.PostEditSerializer, request)
+        post = selectors.post_get(user=request.user, pk=pk)
+        if "raw" in data or "title" in data:
+            services.post_edit(actor=request.user, post_id=pk, raw=data.get("raw", post.raw),
+                               title=data.get("title"), reason=data["reason"])
+        else:  # nothing to change, but still only for who may edit it
+            check_can_edit_post(request.user, post)
         return Response(post_data(request, pk))
 
     @extend_schema(operation_id="posts_destroy", tags=["forum"], responses={204: None}, summary=_("Delete a post"),
@@ -201,7 +217,7 @@ class UserList(generics.ListAPIView):
     ordering = ("-date_joined", "-pk")
 
     def get_queryset(self):
-        return selectors.people_list()
+        return selectors.people_list(user=self.request.user)
 
     @extend_schema(operation_id="users_list", tags=["people"], summary=_("Members' public profiles"))
     def get(self, request, *args, **kwargs):
@@ -264,6 +280,7 @@ class NotificationReadAll(APIView):
 # --- Search ---------------------------------------------------------------------------
 
 SEARCH_PER_PAGE = 20
+SEARCH_QUERY = {"type": "string", "minLength": 1, "pattern": r"\S"}  # blank is refused
 
 
 class Search(APIView):
@@ -272,14 +289,13 @@ class Search(APIView):
         summary=_("Full-text search over what you may see"),
         description=_("Ranked by relevance, so paged by number (`page`) rather than by cursor."),
         parameters=[
-            OpenApiParameter("q", str, required=True, description=_("Words to find (longer queries are cut "
-                                                                     "to %(n)d characters).") % {
-                "n": MAX_QUERY_LENGTH}),
+            OpenApiParameter("q", SEARCH_QUERY, required=True, description=_(
+                "Words to find (longer queries are cut to %(n)d characters).") % {"n": MAX_QUERY_LENGTH}),
             OpenApiParameter("category", str, description=_("Category slug.")),
             OpenApiParameter("tag", str, description=_("Tag slug.")),
             OpenApiParameter("author", str, description=_("Username.")),
-            OpenApiParameter("from", str, description=_("Posted on or after (YYYY-MM-DD).")),
-            OpenApiParameter("to", str, description=_("Posted on or before (YYYY-MM-DD).")),
+            OpenApiParameter("from", OpenApiTypes.DATE, description=_("Posted on or after (YYYY-MM-DD).")),
+            OpenApiParameter("to", OpenApiTypes.DATE, description=_("Posted on or before (YYYY-MM-DD).")),
             OpenApiParameter("status", str, enum=["open", "closed", "archived"], description=_("Topic status.")),
             OpenApiParameter("page", int, description=_("Page number, from 1.")),
         ],

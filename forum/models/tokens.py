@@ -25,6 +25,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Made in a session that passed the second factor: roles that see private data need it
+    # for their tokens too (forum.permissions.can_use_api_token).
+    second_factor = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("API token")

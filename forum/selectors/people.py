@@ -1,6 +1,6 @@
 """Reads about people and terms."""
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
 from ..models import Post, PostLike, TermsVersion, Topic, User
@@ -18,6 +18,12 @@ def terms_current() -> TermsVersion | None:
     terms = TermsVersion.objects.order_by("-published_at", "-pk").first()
     cache.set(TERMS_CACHE_KEY, terms or "", _TERMS_CACHE_SECONDS)
     return terms
+
+
+def terms_accepted(user) -> bool:
+    """Whether signed-in `user` accepted the current terms (True before any are published)."""
+    terms = terms_current()
+    return terms is None or user.accepted_terms_version == terms.version
 
 
 def profile_get(*, username: str) -> User:
@@ -74,9 +80,12 @@ def profile_like_list(*, user, profile_user: User) -> QuerySet:
     )
 
 
-def people_list() -> QuerySet:
-    """Active members for the API's directory, expertise prefetched; newest first by default."""
-    return User.objects.filter(is_active=True, deleted_at__isnull=True).prefetch_related("expertise")
+def people_list(*, user) -> QuerySet:
+    """Active members with something `user` may read (a live post in a topic they see), expertise
+    prefetched: a directory never names someone whose only activity is private."""
+    posts = post_texts_readable_by(user, posts_visible_to(user, Post.objects.filter(
+        author=OuterRef("pk"), deleted_at__isnull=True)))
+    return User.objects.filter(Exists(posts), is_active=True, deleted_at__isnull=True).prefetch_related("expertise")
 
 
 def api_token_list(*, user) -> QuerySet:

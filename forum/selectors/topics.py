@@ -77,6 +77,7 @@ def category_list(*, user) -> list[Category]:
             if category.parent_id is None:
                 top_level.append(category)
             continue
+        category.parent = parent  # the serializers name it: no query per subcategory
         parent.subcategories.append(category)
         parent.topic_count += category.own_topic_count
         if category.own_latest_activity and (

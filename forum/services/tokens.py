@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import ApiToken, User
-from ..permissions import check_can_create_api_token
+from ..permissions import can_use_api_token, check_can_create_api_token
 
 TOKEN_START = "hdk_"  # makes a leaked key recognisable to secret scanners and to people
 PREFIX_LENGTH = 12
@@ -21,11 +21,12 @@ def token_hash(key: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, actor: User, name: str, scope: str) -> tuple[ApiToken, str]:
+def api_token_create(*, actor: User, name: str, scope: str, second_factor: bool = False) -> tuple[ApiToken, str]:
     """Make a token for `actor`; returns it and its key, which is shown once and never stored.
-    Locks the person row so two quick submissions cannot pass the limit together."""
+    `second_factor`: the session making it passed two-factor authentication. Locks the person
+    row so two quick submissions cannot pass the limit together."""
     User.objects.select_for_update().filter(pk=actor.pk).first()
-    check_can_create_api_token(actor)
+    check_can_create_api_token(actor, scope=scope)
     name = " ".join((name or "").split())
     errors = {}
     if not name:
@@ -44,6 +45,7 @@ def api_token_create(*, actor: User, name: str, scope: str) -> tuple[ApiToken, s
     key = TOKEN_START + secrets.token_urlsafe(30)
     token = ApiToken.objects.create(
         user=actor, name=name, scope=scope, prefix=key[:PREFIX_LENGTH], key_hash=token_hash(key),
+        second_factor=second_factor,
     )
     return token, key
 
@@ -63,8 +65,8 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
 
 def api_token_use(*, key: str) -> ApiToken | None:
     """The live token with this key and its person, or None; notes when it was used (at most
-    once a minute, so reads stay reads). A revoked token, or one of a deleted or inactive
-    account, is refused at once."""
+    once a minute, so reads stay reads). A revoked token, one of a deleted or inactive account,
+    or one that its person's role no longer allows (see can_use_api_token) is refused at once."""
     if not key or len(key) > 200:
         return None
     token = (
@@ -72,7 +74,7 @@ def api_token_use(*, key: str) -> ApiToken | None:
         .filter(key_hash=token_hash(key), revoked_at__isnull=True, user__is_active=True, user__deleted_at__isnull=True)
         .first()
     )
-    if token is None:
+    if token is None or not can_use_api_token(token):
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(seconds=settings.API_TOKEN_TOUCH_SECONDS):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .. import selectors, services
 from ..forms import ApiTokenForm, errors_onto_form
+from ..middleware import RequiredStepsMiddleware
 from ..models import ApiToken
 from ..ratelimit import rate_limited
 
@@ -31,7 +32,8 @@ def api_tokens(request):
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            token, key = services.api_token_create(actor=request.user, **form.cleaned_data)
+            token, key = services.api_token_create(
+                actor=request.user, second_factor=RequiredStepsMiddleware.mfa_done(request), **form.cleaned_data)
         except ValidationError as error:
             errors_onto_form(form, error)
         else:

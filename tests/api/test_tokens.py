@@ -36,8 +36,9 @@ T0 = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.UTC)
 
 # --- Helpers -----------------------------------------------------------------------------
 
-def make_token(user, scope="read", name="dashboard script"):
-    return api_token_create(actor=user, name=name, scope=scope)
+def make_token(user, scope="read", name="dashboard script", second_factor=True):
+    """As made on the tokens page in a session that passed the second factor (unless told)."""
+    return api_token_create(actor=user, name=name, scope=scope, second_factor=second_factor)
 
 
 def call(client, method, path, key=None, data=None, keyword="Token", **headers):
@@ -560,8 +561,9 @@ def test_a_write_token_cannot_do_what_its_owner_cannot(client, world, member, re
 def test_writes_need_the_current_terms_accepted(client, public_category, public_topic):
     person = UserFactory(accept_terms=False)
     _token, key = make_token(person, scope="write")
-    assert call(client, "get", "/api/v1/topics/", key).status_code == 200
-    assert call(client, "get", "/api/v1/notifications/", key).status_code == 200
+    # As on the web, nothing but the terms until they are accepted: reads are refused too.
+    assert_error(call(client, "get", "/api/v1/topics/", key), 403, "terms_not_accepted")
+    assert_error(call(client, "get", "/api/v1/notifications/", key), 403, "terms_not_accepted")
     error = assert_error(call(client, "post", f"/api/v1/topics/{public_topic.pk}/posts/", key,
                               data={"raw": "A synthetic reply."}), 403, "terms_not_accepted")
     assert "terms" in error["message"].lower()
@@ -582,11 +584,35 @@ def test_new_terms_stop_writes_until_accepted(client, member, public_topic, djan
     assert response.status_code == 201, response.content
 
 
-def test_a_read_token_without_terms_is_told_it_is_read_only_first(client, public_topic):
+def test_a_read_token_without_terms_is_told_about_the_terms(client, public_topic):
     person = UserFactory(accept_terms=False)
     _token, key = make_token(person, scope="read")
     assert_error(call(client, "post", f"/api/v1/topics/{public_topic.pk}/posts/", key,
-                      data={"raw": "A synthetic reply."}), 403, "token_read_only")
+                      data={"raw": "A synthetic reply."}), 403, "terms_not_accepted")
+
+
+@pytest.mark.parametrize("person", ["moderator", "anonymizer"])
+def test_a_token_made_without_the_second_factor_does_not_open_private_data(request, person, private_topic):
+    user = request.getfixturevalue(person)
+    _token, key = make_token(user, second_factor=False)
+    assert_error(call(Client(), "get", f"/api/v1/topics/{private_topic.pk}/", key), 401, "authentication_failed")
+
+
+def test_a_token_stops_working_when_its_person_gets_a_role_that_needs_the_second_factor(client, member,
+                                                                                         private_topic):
+    from forum.services import role_grant
+
+    _token, key = make_token(member, second_factor=False)
+    assert call(client, "get", "/api/v1/topics/", key).status_code == 200
+    role_grant(actor=None, user=member, role=Role.ANONYMIZATION)
+    assert_error(call(client, "get", f"/api/v1/topics/{private_topic.pk}/", key), 401, "authentication_failed")
+
+
+def test_new_members_make_read_tokens_only(member):
+    newcomer = UserFactory(trust_level=0)
+    with pytest.raises(PermissionDenied):
+        api_token_create(actor=newcomer, name="poster", scope="write")
+    assert api_token_create(actor=newcomer, name="reader", scope="read")[0].scope == "read"
 
 
 # --- Sessions: CSRF and the second factor --------------------------------------------------------
