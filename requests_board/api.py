@@ -15,8 +15,14 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from forum.api.serializers import PersonRefSerializer, PostSerializer, StrictCharField, StrictSlugField
-from forum.api.views import form_errors, limit, post_data, query_flag, valid_input
+from forum.api.serializers import (
+    PersonRefSerializer,
+    PostSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictSlugField,
+)
+from forum.api.views import form_errors, limit, post_data, query_flag, refuse_blank, valid_input
 from forum.ratelimit import client_ip
 from licensing.models import LicensedItem
 
@@ -219,13 +225,13 @@ class RequestWriteSerializer(serializers.Serializer):
     result_type = _choice(DataRequest.ResultType.choices)
     deadline = serializers.DateField(required=False, allow_null=True)
     expertise = serializers.ListField(child=StrictCharField(max_length=100), required=False, max_length=20)
-    serves_covid = serializers.BooleanField(required=False)
+    serves_covid = StrictBooleanField(required=False)
     patient_data = _choice(DataRequest.PatientData.choices, _(
         "yes or unsure sends the request to the anonymization team before anyone else sees it."))
     data_license = StrictCharField(required=False, allow_blank=True, max_length=100,
                                    help_text=_("SPDX; CC-BY-SA-4.0 unless you choose another."))
-    publish = serializers.BooleanField(required=False, default=False,
-                                       help_text=_("Publish now (a draft otherwise, seen only by you)."))
+    publish = StrictBooleanField(required=False, default=False,
+                                 help_text=_("Publish now (a draft otherwise, seen only by you)."))
 
 
 class ClaimWriteSerializer(serializers.Serializer):
@@ -320,6 +326,7 @@ class RequestList(generics.ListAPIView):
     ordering = ("-published_at", "-pk")
 
     def get_queryset(self):
+        refuse_blank(self.request, "state", "modality", "result_type")
         for flag in ("has_deadline", "unclaimed"):
             query_flag(self.request, flag)  # the form would take any other word for true
         form = BoardFilterForm(self.request.query_params, categories=selectors.board_categories(user=self.request.user))

@@ -27,7 +27,7 @@ class CursorPage(CursorPagination):
     def get_ordering(self, request, queryset, view):
         choices = getattr(view, "ordering_choices", None) or {}
         value = request.query_params.get("ordering")
-        if value:
+        if value is not None:  # blank too is off the list: leave the parameter out for the default
             if value not in choices:
                 raise exceptions.ValidationError({"ordering": [
                     _("Order by one of: %(choices)s.") % {"choices": ", ".join(choices) or "-"}]})

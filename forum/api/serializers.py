@@ -25,6 +25,24 @@ class StrictSlugField(StrictStringMixin, serializers.SlugField):
     pass
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, not "3", 3.0 or true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false, not 0, 1, "yes" or "on"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("Machine-readable, e.g. invalid, not_found, rate_limited."))
     message = serializers.CharField(help_text=_("What went wrong, for a person."))
@@ -158,8 +176,8 @@ class TopicCreateSerializer(serializers.Serializer):
 
 class PostCreateSerializer(serializers.Serializer):
     raw = StrictCharField(help_text=_("The reply, in Markdown."))
-    reply_to_number = serializers.IntegerField(required=False, allow_null=True, min_value=1,
-                                               max_value=2_147_483_647)
+    reply_to_number = StrictIntegerField(required=False, allow_null=True, min_value=1,
+                                         max_value=2_147_483_647)
 
 
 class PostEditSerializer(serializers.Serializer):

@@ -40,6 +40,14 @@ def query_flag(request, name: str) -> bool | None:
     return value == "true"
 
 
+def refuse_blank(request, *names: str) -> None:
+    """Query parameters with a list of values: left out, they take their default; blank is off
+    the list like any other value (the web's forms read it as "any")."""
+    blank = [name for name in names if request.query_params.get(name) == ""]
+    if blank:
+        raise ValidationError({name: [_("Leave it out, or give one of the values listed.")] for name in blank})
+
+
 def valid_input(serializer_class, request, **kwargs):
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -301,6 +309,7 @@ class Search(APIView):
         ],
     )
     def get(self, request):
+        refuse_blank(request, "status")
         form = SearchForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise form_errors(form)
