@@ -27,7 +27,7 @@ from forum.ratelimit import client_ip
 from licensing.models import LicensedItem
 
 from . import selectors, services
-from .forms import BoardFilterForm
+from .forms import BoardFilterForm, RequestForm
 from .models import Claim, DataRequest, Result
 from .permissions import can_edit_request, dataset_withheld
 
@@ -295,15 +295,6 @@ def _details(request, data: dict, current: dict | None = None) -> dict:
     return details
 
 
-def _current_details(data_request) -> dict:
-    details = {name: getattr(data_request, name) for name in services.DETAIL_FIELDS}
-    if data_request.topic_id:
-        details["title"] = data_request.topic.title
-        details["expertise"] = sorted(tag.name for tag in data_request.topic.tags.all())
-        details["question"] = selectors.request_question(data_request=data_request)
-    return details
-
-
 def _request_data(request, pk: int) -> dict:
     data_request = selectors.request_get(user=request.user, pk=pk)
     context = {
@@ -314,7 +305,22 @@ def _request_data(request, pk: int) -> dict:
     return RequestDetailSerializer(data_request, context=context).data
 
 
-class RequestList(generics.ListAPIView):
+class LicensedListMixin:
+    """A list whose rows carry a licensing record: one query per page loads them all, and the
+    serializers find them in their context under `<item_type>_items`."""
+
+    licensed_item_type = "dataset"
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self.licensed = selectors.licensed_items(item_type=self.licensed_item_type, object_ids=[r.pk for r in page])
+        return page
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), f"{self.licensed_item_type}_items": getattr(self, "licensed", {})}
+
+
+class RequestList(LicensedListMixin, generics.ListAPIView):
     serializer_class = RequestSerializer
     ordering_choices = {
         "-published_at": ("-published_at", "-pk"),
@@ -340,14 +346,6 @@ class RequestList(generics.ListAPIView):
         due = Cast(Coalesce("deadline", Value(FAR_FUTURE), output_field=DateField()), CharField())
         return selectors.request_list_api(user=self.request.user, filters=filters).annotate(
             due_key=Concat(due, Value("~"), LPad(Cast("pk", CharField()), 12, Value("0")), output_field=CharField()))
-
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "dataset_items": getattr(self, "dataset_items", {})}
-
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        self.dataset_items = selectors.licensed_items(item_type="dataset", object_ids=[r.pk for r in page])
-        return page
 
     @extend_schema(operation_id="requests_list", tags=["requests"], parameters=BOARD_FILTERS,
                    summary=_("The board: published requests you may see"),
@@ -381,7 +379,8 @@ class RequestDetail(APIView):
         data_request = selectors.request_get(user=request.user, pk=pk)
         limit(request, "edit")
         data = valid_input(RequestWriteSerializer, request)
-        details = _details(request, data, _current_details(data_request))
+        current = RequestForm.initial_from(data_request, question=selectors.request_question(data_request=data_request))
+        details = _details(request, data, current)
         if data_request.state == State.DRAFT:
             services.request_submit(actor=request.user, details=details, publish=data["publish"],
                                     data_request_id=pk)
@@ -472,8 +471,9 @@ def _result_data(request, pk: int) -> dict:
     return ResultSerializer(result, context={"result_items": items}).data
 
 
-class ResultList(generics.ListAPIView):
+class ResultList(LicensedListMixin, generics.ListAPIView):
     serializer_class = ResultSerializer
+    licensed_item_type = "result"
     ordering_choices = {"-created_at": ("-created_at", "-pk"), "created_at": ("created_at", "pk")}
     ordering = ("-created_at", "-pk")
 
@@ -482,14 +482,6 @@ class ResultList(generics.ListAPIView):
         if query_flag(self.request, "accepted"):
             results = results.filter(accepted_at__isnull=False)
         return results
-
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        self.result_items = selectors.licensed_items(item_type="result", object_ids=[r.pk for r in page])
-        return page
-
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "result_items": getattr(self, "result_items", {})}
 
     @extend_schema(operation_id="results_list", tags=["results"], summary=_("Delivered results with their licenses"),
                    parameters=[OpenApiParameter("accepted", bool, description=_("Only accepted results."))])
@@ -513,21 +505,13 @@ class ResultAccept(APIView):
         return Response(_result_data(request, pk))
 
 
-class DatasetList(generics.ListAPIView):
+class DatasetList(LicensedListMixin, generics.ListAPIView):
     serializer_class = DatasetSerializer
     ordering_choices = {"-published_at": ("-published_at", "-pk"), "published_at": ("published_at", "pk")}
     ordering = ("-published_at", "-pk")
 
     def get_queryset(self):
         return selectors.dataset_list(user=self.request.user)
-
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        self.dataset_items = selectors.licensed_items(item_type="dataset", object_ids=[r.pk for r in page])
-        return page
-
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "dataset_items": getattr(self, "dataset_items", {})}
 
     @extend_schema(operation_id="datasets_list", tags=["results"], summary=_("The data requests offer, with licenses"))
     def get(self, request, *args, **kwargs):

@@ -48,14 +48,16 @@ def error_response(code: str, message: str, status_code: int, **extra) -> JsonRe
 
 
 def _invalid(fields: dict | None, messages: list[str]) -> tuple[int, dict]:
-    if fields:
-        non_field = fields.pop("__all__", None) or fields.pop("non_field_errors", None)
-        message = " ".join(non_field) if non_field else str(_("Some fields are not valid: %(fields)s.")) % {
-            "fields": ", ".join(sorted(fields))}
-        if non_field:
-            fields = fields or None
-        return 400, error_body("invalid", message, fields=fields)
-    return 400, error_body("invalid", " ".join(messages) or str(_DEFAULT_MESSAGES[400]))
+    """400: errors not tied to a field make the message; otherwise the message names the fields."""
+    fields = dict(fields or {})
+    general = fields.pop("__all__", []) + fields.pop("non_field_errors", []) + list(messages)
+    if general:
+        message = " ".join(general)
+    elif fields:
+        message = str(_("Some fields are not valid: %(fields)s.")) % {"fields": ", ".join(sorted(fields))}
+    else:
+        message = str(_DEFAULT_MESSAGES[400])
+    return 400, error_body("invalid", message, fields=fields)
 
 
 def _describe(exc) -> tuple[int, dict, dict]:
@@ -71,7 +73,7 @@ def _describe(exc) -> tuple[int, dict, dict]:
     if isinstance(exc, DjangoValidationError):
         fields = {field: list(messages) for field, messages in exc.message_dict.items()} if hasattr(
             exc, "error_dict") else None
-        status_code, body = _invalid(fields, exc.messages)
+        status_code, body = _invalid(fields, [] if fields else exc.messages)
         return status_code, body, {}
     if isinstance(exc, Http404):
         return 404, error_body("not_found", str(_DEFAULT_MESSAGES[404])), {}

@@ -26,6 +26,3 @@ class BoundedJSONParser(parsers.JSONParser):
         except (ValueError, UnicodeDecodeError) as error:
             raise exceptions.ParseError(_("The body is not valid JSON: %(error)s") % {"error": error}) from None
 
-
-class BoundedMultiPartParser(parsers.MultiPartParser):
-    """File uploads: Django's own limits apply to fields, the upload service to the file."""

@@ -202,7 +202,7 @@ class PostDetail(APIView):
         data = valid_input(serializers.PostEditSerializer, request)
         post = selectors.post_get(user=request.user, pk=pk)
         if "raw" in data or "title" in data:
-            services.post_edit(actor=request.user, post_id=pk, raw=data.get("raw", post.raw),
+            services.post_edit(actor=request.user, post_id=pk, raw=data.get("raw"),
                                title=data.get("title"), reason=data["reason"])
         else:  # nothing to change, but still only for who may edit it
             check_can_edit_post(request.user, post)
@@ -309,7 +309,7 @@ class Search(APIView):
         ],
     )
     def get(self, request):
-        refuse_blank(request, "status")
+        refuse_blank(request, "status", "from", "to")
         form = SearchForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise form_errors(form)

@@ -322,14 +322,15 @@ def post_create(*, actor: User, topic_id: int, raw: str, reply_to_number: int | 
 
 
 @transaction.atomic
-def post_edit(*, actor: User, post_id: int, raw: str, title: str | None = None, reason: str = "") -> Post:
+def post_edit(*, actor: User, post_id: int, raw: str | None, title: str | None = None, reason: str = "") -> Post:
     """Change a post's text (and its topic's title, for a first post), keeping a revision.
+    `raw` None keeps the text (a title-only edit), read under the lock.
 
     Locks the topic and the post. Saving unchanged text records nothing.
     """
     post = _lock_post(post_id)
     check_can_edit_post(actor, post)
-    return edit_locked_post(post, actor=actor, raw=raw, title=title, reason=reason)
+    return edit_locked_post(post, actor=actor, raw=post.raw if raw is None else raw, title=title, reason=reason)
 
 
 def edit_locked_post(post: Post, *, actor: User, raw: str, title: str | None = None, reason: str = "") -> Post:

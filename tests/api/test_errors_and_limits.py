@@ -728,3 +728,49 @@ def test_a_deleted_reply_does_not_leak_through_errors(api, member, public_topic,
         second = call(api, "delete", f"/api/v1/posts/{reply.pk}/", key)
     assert second.status_code in (403, 404), second.content
     assert_error(second, second.status_code, "permission_denied" if second.status_code == 403 else "not_found")
+
+
+# --- Odd input and crashes ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/topics/?category=a%00b", "/api/v1/tags/?ordering=na%00me",
+                                  "/api/v1/users/a%00b/"])
+def test_a_nul_character_in_the_address_is_a_parse_error(api, path):
+    assert_error(api.get(path), 400, "parse_error")
+
+
+@pytest.mark.parametrize("field", ["from", "to"])
+def test_a_blank_search_date_is_refused_not_read_as_any(api, field):
+    error = assert_error(api.get("/api/v1/search/", {"q": "synthetic", field: ""}), 400, "invalid")
+    assert field in error["fields"]
+
+
+def test_a_crash_under_the_api_answers_in_the_json_shape():
+    from django.test import RequestFactory
+
+    from config.urls import handler500
+
+    response = handler500(RequestFactory().get("/api/v1/topics/"))
+    assert response.status_code == 500
+    assert json.loads(response.content)["error"]["code"] == "server_error"
+    assert handler500(RequestFactory().get("/latest/"))["Content-Type"].startswith("text/html")
+
+
+def test_a_title_only_edit_keeps_the_text_read_under_the_lock(api, requester, public_topic,
+                                                                django_capture_on_commit_callbacks):
+    """The API sends no text for a title-only PATCH (raw=None): the service takes the text from the
+    row it locked, so an edit of the text landing just before is never undone by a stale copy."""
+    from forum.models import Post
+
+    first = Post.objects.get(topic=public_topic, number=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_edit(actor=requester, post_id=first.pk, raw="Text changed meanwhile.")
+        response = call(api, "patch", f"/api/v1/posts/{first.pk}/", key_for(requester),
+                        data={"title": "A retitled synthetic request"})
+    assert response.status_code == 200, response.content[:300]
+    first.refresh_from_db()
+    first.topic.refresh_from_db()
+    assert first.raw == "Text changed meanwhile." and first.topic.title == "A retitled synthetic request"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_edit(actor=requester, post_id=first.pk, raw=None, title="Retitled again")
+    first.refresh_from_db()
+    assert first.raw == "Text changed meanwhile." and first.topic.title == "Retitled again"
