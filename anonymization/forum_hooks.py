@@ -3,6 +3,7 @@ its part of a person's data export and erasure, and its queue beside the review 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from . import detector
 from .models import AuditRecord, Upload
 from .notifications import NOTIFICATION_KINDS
 from .permissions import can_triage
@@ -36,3 +37,13 @@ def review_queue_links(*, user) -> list:
         return []
     waiting = Upload.objects.filter(state__in=[Upload.State.SCANNING, Upload.State.REVIEW]).count()
     return [(_("Uploads waiting for the anonymization team"), waiting, reverse("anonymization:queue"))]
+
+
+def screen_text(*, text: str) -> dict:
+    """The identifier check of text about to be published (see anonymization/detector.py)."""
+    findings = detector.find_identifiers(text)
+    return {"hold": detector.holds(findings), "findings": [finding.as_dict() for finding in findings]}
+
+
+def identifier_labels() -> dict:
+    return dict(detector.LABELS)

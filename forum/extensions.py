@@ -33,6 +33,11 @@
   deleting their account (their posts and other work stay, attributed to "deleted user");
 - `review_queue_links(*, user) -> list[tuple[str, int, str]]`: (label, count, address) of
   other queues moderators work through, shown beside the review queue.
+- `screen_text(*, text) -> dict`: the identifier check of text about to be published:
+  `{"hold": bool, "findings": [{"kind", "start", "end", "value", "confidence"}]}`. A privacy
+  gate: posts, edits and bios that it holds wait for the anonymization team;
+- `identifier_labels() -> dict[str, str]`: a label, in the reader's language, for each kind
+  of finding `screen_text` reports.
 
 Each hook must run a fixed number of queries whatever the page holds.
 """
@@ -157,6 +162,26 @@ def personal_data_erase(*, user) -> None:
     """Let other apps erase what they keep about `user`, who is deleting their account."""
     for hook in _hooks("personal_data_erase"):
         hook(user=user)
+
+
+def screen_text(text: str) -> dict:
+    """What the apps' identifier checks find in `text` about to be published (no queries):
+    `{"hold": bool, "findings": [...]}`, findings in the text's order."""
+    hold, findings = False, []
+    if text and text.strip():
+        for hook in _hooks("screen_text"):
+            result = hook(text=text)
+            hold = hold or result["hold"]
+            findings.extend(result["findings"])
+    return {"hold": hold, "findings": sorted(findings, key=lambda finding: finding["start"])}
+
+
+def identifier_labels() -> dict:
+    """Labels of the kinds of identifier the apps' checks find, by kind."""
+    labels = {}
+    for hook in _hooks("identifier_labels"):
+        labels.update(hook())
+    return labels
 
 
 def review_queue_links(*, user) -> list[tuple[str, int, str]]:

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .identifiers import IdentifierCheckMixin
 from .models import ApiToken, DigestSubscription, Flag, NotificationLevel, TrustLevel
 from .notifications import Delivery
 from .permissions import SELF_SERVICE_ROLES, Role, is_new_member
@@ -211,7 +212,7 @@ _MARKDOWN_HELP = _(
 )
 
 
-class TopicForm(SpamTrapMixin, forms.Form):
+class TopicForm(IdentifierCheckMixin, SpamTrapMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, help_text=_("One line that says what this is about."))
     category = forms.ModelChoiceField(label=_("Category"), queryset=None, empty_label=None)
     tags = forms.CharField(
@@ -243,7 +244,7 @@ class TopicForm(SpamTrapMixin, forms.Form):
             return None
 
 
-class ReplyForm(SpamTrapMixin, forms.Form):
+class ReplyForm(IdentifierCheckMixin, SpamTrapMixin, forms.Form):
     raw = forms.CharField(
         label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 8, "data-preview": "true"}),
         help_text=_MARKDOWN_HELP,
@@ -267,7 +268,7 @@ class ReplyForm(SpamTrapMixin, forms.Form):
             return None
 
 
-class PostEditForm(forms.Form):
+class PostEditForm(IdentifierCheckMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     tags = forms.CharField(label=_("Tags"), max_length=300, required=False, help_text=_("Comma-separated."))
     raw = forms.CharField(
@@ -392,12 +393,18 @@ class FlagForm(forms.Form):
 
 
 class ReviewEditForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
     raw = forms.CharField(
         label=_("Post text"), widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_("Remove what identifies a person, then save; approve afterwards. Earlier versions of a "
                     "post flagged for personal data are hidden when it is approved."),
     )
     reason = forms.CharField(label=_("Reason for the edit"), max_length=200, required=False)
+
+    def __init__(self, *args, first_post: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not first_post:
+            del self.fields["title"]
 
 
 class RestrictionForm(forms.Form):

@@ -72,6 +72,7 @@ FLAG_AGREED, FLAG_DISAGREED, PERSONAL_DATA_FLAGGED = "flag_agreed", "flag_disagr
 POST_HIDDEN, POST_APPROVED, POST_REJECTED, POST_REMOVED = (
     "post_hidden", "post_approved", "post_rejected", "post_removed",
 )
+PERSONAL_DATA_HELD, POST_HELD_IDENTIFYING = "personal_data_held", "post_held_identifying"
 ACCOUNT_SILENCED, ACCOUNT_SUSPENDED = "account_silenced", "account_suspended"
 
 MODERATION_KINDS = [
@@ -90,6 +91,23 @@ MODERATION_KINDS = [
         _("A post was flagged as containing personal data and is hidden until reviewed"),
         explanation=_("Please review it in the review queue: edit out what identifies a person, then approve, "
                       "or keep it hidden."),
+        group="moderation",
+    ),
+    NotificationKind(
+        PERSONAL_DATA_HELD, _("Posts that may identify a patient, held when written (anonymization team)"),
+        _("A post or an edit may identify a patient and waits for the anonymization team"),
+        explanation=_("The identifier check held it before anyone else saw it. Please review it in the review "
+                      "queue: clear it if nothing identifies a patient, or edit out what does and then clear it, "
+                      "or reject it."),
+        group="moderation",
+    ),
+    NotificationKind(
+        POST_HELD_IDENTIFYING, _("Your posts held because they may identify a patient"),
+        _("Your post in “%(title)s” waits for the anonymization team: it may identify a patient"),
+        explanation=_("It looks like it holds something that identifies a patient, such as a name with a date "
+                      "of birth, a phone number or a record number. Only you and the anonymization team can see "
+                      "it until they check it. If the identifier should not be there, edit your post to remove "
+                      "it; the team will then publish it."),
         group="moderation",
     ),
     NotificationKind(

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from forum.identifiers import IdentifierCheckMixin
 from licensing import policy
 
 from . import services
@@ -47,8 +48,10 @@ class ServiceForm(forms.Form):
         return None
 
 
-class RequestForm(ServiceForm):
+class RequestForm(IdentifierCheckMixin, ServiceForm):
     """The guided request form. Fields are checked by the service: a draft needs only a title."""
+
+    identifier_fields = ("title", "question", "result_description", "data_links")
 
     title = forms.CharField(
         label=_("Title"), max_length=200, required=False,
@@ -167,7 +170,8 @@ class AttachForm(ServiceForm):
     file = forms.FileField(label=_("Data file"), help_text=ATTACHMENT_HELP)
 
 
-class UpdateForm(ServiceForm):
+class UpdateForm(IdentifierCheckMixin, ServiceForm):
+    identifier_fields = ("raw",)
     raw = forms.CharField(
         label=_("Progress update"), widget=forms.Textarea(attrs={"rows": 6, "data-preview": "true"}),
         help_text=_("What you did, what you found, what comes next. ") + MARKDOWN_HELP,
@@ -175,7 +179,8 @@ class UpdateForm(ServiceForm):
     attachment = forms.FileField(label=_("Attach a file (optional)"), required=False, help_text=ATTACHMENT_HELP)
 
 
-class ResultForm(ServiceForm):
+class ResultForm(IdentifierCheckMixin, ServiceForm):
+    identifier_fields = ("summary",)
     summary = forms.CharField(
         label=_("Summary of the result"), required=False,
         widget=forms.Textarea(attrs={"rows": 8, "data-preview": "true"}),

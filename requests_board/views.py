@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from forum.identifiers import EDIT_HELD_MESSAGE, HELD_MESSAGE
 from forum.pagecache import cache_anonymous_page
 from forum.ratelimit import client_ip, rate_limited
 
@@ -150,7 +151,12 @@ def _after_submit(request, data_request, publish):
     if not publish:
         messages.success(request, _("Your draft is saved. Only you can see it; publish it when it is ready."))
         return redirect("requests_board:request-edit", pk=data_request.pk)
-    if data_request.needs_anonymization:
+    if data_request.topic.hidden_at is not None:
+        messages.warning(request, _(
+            "Your request may identify a patient, so it waits for the anonymization team: only you and the team "
+            "can see it until they have checked it. You will be told what they decide."
+        ))
+    elif data_request.needs_anonymization:
         messages.success(request, _(
             "Your request is with the anonymization team. Only you and the team see it until they clear it; "
             "they may ask you questions in the discussion below."
@@ -179,8 +185,12 @@ def request_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         if published:
-            if form.run(services.request_edit, actor=request.user, data_request_id=pk, details=form.details()):
-                messages.success(request, _("Your changes are saved."))
+            if saved := form.run(services.request_edit, actor=request.user, data_request_id=pk,
+                                 details=form.details()):
+                if saved.edit_held:
+                    messages.warning(request, EDIT_HELD_MESSAGE)
+                else:
+                    messages.success(request, _("Your changes are saved."))
                 return redirect(data_request.get_absolute_url())
         else:
             publish = request.POST.get("action") == "publish"
@@ -313,7 +323,10 @@ def request_update(request, pk):
         post = form.run(services.update_post, actor=request.user, data_request_id=pk, ip=client_ip(request),
                         **form.cleaned_data)
         if post is not None:
-            messages.success(request, _("Your update is posted."))
+            if post.held_identifying:
+                messages.warning(request, HELD_MESSAGE)
+            else:
+                messages.success(request, _("Your update is posted."))
             return redirect(post.get_absolute_url())
     return render(request, "requests_board/update_form.html", {"form": form, "data_request": data_request},
                   status=400 if form.errors else 200)
@@ -329,7 +342,10 @@ def request_result(request, pk):
         result = form.run(services.result_deliver, actor=request.user, data_request_id=pk, ip=client_ip(request),
                           **form.cleaned_data)
         if result is not None:
-            messages.success(request, _("Your result is delivered. The requester is told and can accept it."))
+            if getattr(result.post, "held_identifying", False):
+                messages.warning(request, HELD_MESSAGE)
+            else:
+                messages.success(request, _("Your result is delivered. The requester is told and can accept it."))
             return redirect(result.post.get_absolute_url())
     return render(request, "requests_board/result_form.html", {"form": form, "data_request": data_request},
                   status=400 if form.errors else 200)

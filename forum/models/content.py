@@ -132,7 +132,7 @@ class Post(models.Model):
     class Hidden(models.TextChoices):
         NO = "", _("Shown")
         FLAGGED = "flagged", _("Hidden after flags, until a moderator reviews it")
-        PERSONAL_DATA = "personal_data", _("Hidden: flagged as containing personal data, until reviewed")
+        PERSONAL_DATA = "personal_data", _("Hidden: it may identify a patient, until the anonymization team checks it")
         AWAITING_APPROVAL = "awaiting_approval", _("Waiting for a moderator's approval")
         MODERATOR = "moderator", _("Hidden by a moderator")
 

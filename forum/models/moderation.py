@@ -17,6 +17,8 @@ class ReviewItem(models.Model):
     class Kind(models.TextChoices):
         FLAGGED = "flagged", _("Flagged")
         HELD = "held", _("New member's post held for approval")
+        # Found by the identifier check when written: the post, or an edit of it, waits.
+        IDENTIFYING = "identifying", _("Held: it may identify a patient")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for review")
@@ -24,6 +26,7 @@ class ReviewItem(models.Model):
         HIDDEN = "hidden", _("Kept hidden")
         DELETED = "deleted", _("Deleted")
         REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn by its author")
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="review_items")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -36,6 +39,17 @@ class ReviewItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
     )
     resolution_note = models.CharField(_("note"), max_length=500, blank=True)
+    # An edit of a published post held for the anonymization team: the post keeps showing its
+    # old text until the team clears (or cleans) this one. `has_proposal` tells an empty text apart.
+    has_proposal = models.BooleanField(default=False)
+    proposed_raw = models.TextField(blank=True)
+    proposed_title = models.CharField(max_length=200, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    # What the identifier check found: [{"kind", "start", "end", "value", "confidence"}] in the
+    # held text. Only the author and the reviewers see it, like the text itself.
+    findings = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -90,6 +104,8 @@ class ModerationLogEntry(models.Model):
         POST_HIDDEN_BY_FLAGS = "post_hidden_by_flags", _("hid a post after flags")
         POST_HIDDEN_PERSONAL_DATA = "post_hidden_personal_data", _("hid a post flagged for personal data")
         POST_HELD = "post_held", _("held a new member's post for approval")
+        POST_HELD_IDENTIFYING = "post_held_identifying", _("held a post that may identify a patient")
+        EDIT_HELD_IDENTIFYING = "edit_held_identifying", _("held an edit that may identify a patient")
         APPROVED = "approved", _("approved a post")
         HIDDEN = "hidden", _("kept a post hidden")
         DELETED = "deleted", _("deleted a post")

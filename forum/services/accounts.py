@@ -22,6 +22,7 @@ from ..permissions import (
     check_can_grant_roles,
     check_not_silenced,
 )
+from .content import screen_fields
 
 # --- Roles ------------------------------------------------------------------------
 
@@ -118,6 +119,13 @@ def profile_update(
         bio_html = render_markdown(bio)
     except ValidationError as error:
         errors["bio"] = error.messages
+    # A bio is public at once and has no review step: what may identify someone is refused, not held.
+    if "bio" not in errors and screen_fields({"bio": bio})["hold"]:
+        errors["bio"] = [_(
+            "Your bio seems to contain something that identifies a person, such as a phone number, an email "
+            "address, a date of birth or a street address. Bios are public: please leave it out. People can "
+            "reach you through the site."
+        )]
     expertise = sorted({tag.strip().lower() for tag in expertise if tag.strip()})
     if len(expertise) > settings.PROFILE_MAX_EXPERTISE_TAGS:
         errors["expertise"] = [

@@ -176,6 +176,25 @@ def _check_duplicate(actor: User, raw: str) -> None:
         )})
 
 
+def screen_fields(fields: dict) -> dict:
+    """The identifier check (extensions.screen_text) of several fields about to be published, read
+    as one text (a name in the title and a birth date in the body hold together). Each finding
+    gets its "field" and its place within that field."""
+    parts, offsets, position = [], [], 0
+    for name, text in fields.items():
+        text = text or ""
+        offsets.append((name, position, position + len(text)))
+        parts.append(text)
+        position += len(text) + 2
+    screening = extensions.screen_text("\n\n".join(parts))
+    for finding in screening["findings"]:
+        for name, start, end in offsets:
+            if start <= finding["start"] < end + 2:
+                finding.update(field=name, start=finding["start"] - start, end=min(finding["end"], end) - start)
+                break
+    return screening
+
+
 def _should_hold(actor: User, post: Post) -> bool:
     """Whether a new member's just-saved `post` waits for approval (settings.FORUM_HOLD_FIRST_POSTS)."""
     held_first = settings.FORUM_HOLD_FIRST_POSTS
@@ -226,8 +245,12 @@ def category_create(
 # --- Topics and posts -------------------------------------------------------------
 
 @transaction.atomic
-def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=()) -> Topic:
+def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=(), details: dict | None = None
+                 ) -> Topic:
     """Open a topic with its first post. The post's HTML is rendered here, once.
+
+    `details` are other fields published with the topic (e.g. a request's structured fields,
+    by name): they go through the identifier check with the title and the text.
 
     Locks the author's row, so a double click cannot pass the duplicate and per-day checks twice.
     """
@@ -270,19 +293,26 @@ def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=
     search.index_posts([post.pk])
     invalidate_on_commit()
     post.topic = topic
-    _publish_or_hold(post, actor)
+    _publish_or_hold(post, actor, fields={"title": title, "raw": raw, **(details or {})})
     topic.first_post = post
     topic.mentions = rendered.mentions
     return topic
 
 
-def _publish_or_hold(post: Post, actor: User) -> None:
-    """Tell people about a new post, or hold it for approval if its author is new (and the site
-    says so); either way the author's trust level is looked at again afterwards."""
-    from .moderation import post_hold
+def _publish_or_hold(post: Post, actor: User, *, fields: dict) -> None:
+    """Tell people about a new post; or hold it for the anonymization team if the identifier check
+    finds what may identify a patient in `fields`, or for approval if its author is new (and the
+    site says so). Either way the author's trust level is looked at again afterwards."""
+    from .moderation import post_hold, post_hold_identifying
     from .trust import trust_level_update_queue
 
-    if _should_hold(actor, post):
+    screening = screen_fields(fields)
+    post.findings = screening["findings"]
+    post.held_identifying = screening["hold"]
+    if screening["hold"]:
+        post_hold_identifying(post, findings=screening["findings"])
+        post.held = True
+    elif _should_hold(actor, post):
         post_hold(post)
         post.held = True
     else:
@@ -316,7 +346,7 @@ def post_create(*, actor: User, topic_id: int, raw: str, reply_to_number: int | 
     search.index_posts([post.pk])
     invalidate_on_commit()
     post.topic = topic
-    _publish_or_hold(post, actor)
+    _publish_or_hold(post, actor, fields={"raw": raw})
     post.mentions = rendered.mentions
     return post
 
@@ -333,17 +363,43 @@ def post_edit(*, actor: User, post_id: int, raw: str | None, title: str | None =
     return edit_locked_post(post, actor=actor, raw=post.raw if raw is None else raw, title=title, reason=reason)
 
 
-def edit_locked_post(post: Post, *, actor: User, raw: str, title: str | None = None, reason: str = "") -> Post:
-    """The edit itself, on a post locked by `_lock_post` whose editing the caller allowed."""
+def edit_locked_post(
+    post: Post, *, actor: User, raw: str, title: str | None = None, reason: str = "", screen: bool = True,
+    details: dict | None = None,
+) -> Post:
+    """The edit itself, on a post locked by `_lock_post` whose editing the caller allowed.
+
+    With `screen` (everybody but a reviewer cleaning a held text), the new version goes through
+    the identifier check: if it may identify a patient, a shown post keeps its old text and the
+    new version waits for the anonymization team (`post.edit_held`); a post already hidden takes
+    the edit and waits as before. `details` are other published fields checked with it.
+    """
+    from .moderation import edit_hold_identifying, post_hold_identifying, withdraw_held_edit
+
     topic = post.topic
     new_title = topic.title
+    post.edit_held = False
     if title is not None and post.number == 1:
         new_title = _clean_title(title)
-    if raw == post.raw and new_title == topic.title:
+    if raw == post.raw and new_title == topic.title and not details:
         return post
     rendered = _render_or_field_error(raw)
     if actor.pk == post.author_id:
         _check_new_member_limits(actor, rendered.html)
+    if screen:
+        fields = {"title": new_title, "raw": raw, **(details or {})} if post.number == 1 else {"raw": raw}
+        screening = screen_fields(fields)
+        post.findings = screening["findings"]
+        if screening["hold"] and not post.hidden and post.deleted_at is None:
+            edit_hold_identifying(post, actor=actor, raw=raw, title=new_title if post.number == 1 else "",
+                                  findings=screening["findings"])
+            post.edit_held = True
+            return post
+        withdraw_held_edit(post)
+        if screening["hold"] or post.hidden:  # hidden already: it waits for the team, with what is found now
+            post_hold_identifying(post, findings=screening["findings"], hold=screening["hold"])
+    if raw == post.raw and new_title == topic.title:
+        return post
     now = timezone.now()
     post.revision_count += 1  # the row is locked, so a plain increment is safe
     post.raw, post.html, post.edited_at, post.updated_at = raw, rendered.html, now, now

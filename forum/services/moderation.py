@@ -156,6 +156,80 @@ def post_hold(post: Post) -> ReviewItem:
     return item
 
 
+# --- Holding what may identify a patient --------------------------------------------
+
+def _kinds_of(findings: list) -> list[str]:
+    return sorted({finding["kind"] for finding in findings})
+
+
+def _tell_identifying_held(item: ReviewItem, post: Post) -> None:
+    """The team hears (no title: it may be the identifier), and so does the author, with the
+    title only of a reply (a first post's title went through the check with it)."""
+    notify_many(user_ids=_personal_data_reviewers(), kind=kinds.PERSONAL_DATA_HELD,
+                key=f"identifying:{item.pk}", url=_review_url())
+    notify(user=post.author if not item.has_proposal else item.proposed_by or post.author,
+           kind=kinds.POST_HELD_IDENTIFYING, key=f"identifying:{item.pk}:author:{timezone.now().timestamp()}",
+           url=_post_url(post), topic=post.topic, title=post.topic.title if post.number > 1 else "")
+
+
+def post_hold_identifying(post: Post, *, findings: list, hold: bool = True) -> ReviewItem | None:
+    """Hold a post the identifier check stopped (in the writing transaction, under its lock): only
+    its author and the anonymization team read it until the team decides. Watchers hear of it
+    only once it is cleared. A post already waiting gets the findings on its pending item; with
+    `hold` False (an edit of a waiting post found nothing) only those are brought up to date."""
+    item = ReviewItem.objects.select_for_update().filter(post=post, status=ReviewItem.Status.PENDING).first()
+    if not hold:
+        if item is not None and (item.personal_data or item.findings):
+            item.findings = findings
+            item.save(update_fields=["findings"])
+        return item
+    tell = item is None or not item.personal_data
+    if item is None:
+        item = ReviewItem.objects.create(post=post, kind=ReviewItem.Kind.IDENTIFYING, personal_data=True,
+                                         findings=findings)
+    else:
+        item.personal_data, item.findings = True, findings
+        item.save(update_fields=["personal_data", "findings"])
+    if post.hidden in (Post.Hidden.NO, Post.Hidden.FLAGGED):
+        _set_hidden(post, Post.Hidden.PERSONAL_DATA)
+    if tell:
+        moderation_log(actor=None, action=ModerationLogEntry.Action.POST_HELD_IDENTIFYING, target_user=post.author,
+                       post=post, detail={"review_item": item.pk, "kinds": _kinds_of(findings)})
+        _tell_identifying_held(item, post)
+    return item
+
+
+def edit_hold_identifying(post: Post, *, actor: User, raw: str, title: str, findings: list) -> ReviewItem:
+    """Keep a shown post's current text and hold its new version (which may identify a patient)
+    for the anonymization team, on the post's pending review item. Under the post's lock."""
+    item = ReviewItem.objects.select_for_update().filter(post=post, status=ReviewItem.Status.PENDING).first()
+    if item is None:
+        item = ReviewItem(post=post, kind=ReviewItem.Kind.IDENTIFYING)
+    item.personal_data = item.has_proposal = True
+    item.proposed_raw, item.proposed_title, item.proposed_by, item.findings = raw, title, actor, findings
+    item.save()
+    moderation_log(actor=None, action=ModerationLogEntry.Action.EDIT_HELD_IDENTIFYING, target_user=actor, post=post,
+                   detail={"review_item": item.pk, "kinds": _kinds_of(findings)})
+    _tell_identifying_held(item, post)
+    return item
+
+
+def withdraw_held_edit(post: Post) -> None:
+    """A newer edit replaces a held one: the held version is dropped (an item that held only that
+    edit is withdrawn; one about the post itself stays, without the proposal)."""
+    item = ReviewItem.objects.select_for_update().filter(
+        post=post, status=ReviewItem.Status.PENDING, has_proposal=True,
+    ).first()
+    if item is None:
+        return
+    item.has_proposal, item.proposed_raw, item.proposed_title = False, "", ""
+    fields = ["has_proposal", "proposed_raw", "proposed_title"]
+    if item.kind == ReviewItem.Kind.IDENTIFYING:
+        item.status, item.resolved_at = ReviewItem.Status.WITHDRAWN, timezone.now()
+        fields += ["status", "resolved_at"]
+    item.save(update_fields=fields)
+
+
 # --- Review -----------------------------------------------------------------------
 
 REVIEW_ACTIONS = ("approve", "hide", "delete", "reject")
@@ -185,20 +259,28 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
         raise ValidationError(_("Unknown action."))
     if item.status != ReviewItem.Status.PENDING:
         raise ValidationError(_("Someone already reviewed this post."))
-    if action == "reject" and item.kind != ReviewItem.Kind.HELD:
+    holds_post = item.kind in (ReviewItem.Kind.HELD, ReviewItem.Kind.IDENTIFYING) and not item.has_proposal
+    if action == "reject" and not (holds_post or item.has_proposal):
         raise ValidationError(_("Only held posts are rejected; hide or delete a flagged post."))
     note = " ".join(note.split())[:500]
-    was_held = item.kind == ReviewItem.Kind.HELD
+    was_held = holds_post
     was_hidden = bool(post.hidden)
+    proposal = item.has_proposal
     Action = ModerationLogEntry.Action
     if action == "approve":
         status, log_action = ReviewItem.Status.APPROVED, Action.APPROVED
         if item.personal_data:
             _hide_earlier_revisions(Post.objects.filter(pk=post.pk))
+        if proposal:  # the held edit goes public now, as its author wrote it or as the team cleaned it
+            edit_locked_post(post, actor=item.proposed_by or post.author, raw=item.proposed_raw,
+                             title=item.proposed_title or None, reason=_("Checked by the anonymization team"),
+                             screen=False)
         if post.hidden:
             _set_hidden(post, Post.Hidden.NO)
         if was_held and post.deleted_at is None:
             post_notify_queue(post)
+    elif action == "reject" and proposal:  # the held edit is dropped; the post keeps its text
+        status, log_action = ReviewItem.Status.REJECTED, Action.REJECTED
     elif action == "hide":
         status, log_action = ReviewItem.Status.HIDDEN, Action.HIDDEN
         if post.hidden != Post.Hidden.MODERATOR:
@@ -209,16 +291,20 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
         if post.deleted_at is None:
             _set_post_deleted(post, actor, deleted=True)
     item.status, item.resolved_at, item.resolved_by, item.resolution_note = status, timezone.now(), actor, note
-    item.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
+    # A decided item keeps no copy of a text that was not published.
+    if proposal and action != "approve":
+        item.proposed_raw, item.proposed_title = "", ""
+    item.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note", "proposed_raw",
+                             "proposed_title"])
     moderation_log(
         actor=actor, action=log_action, target_user=post.author, post=post, reason=note,
-        detail={"review_item": item.pk, "kind": item.kind},
+        detail={"review_item": item.pk, "kind": item.kind, **({"edit": True} if proposal else {})},
     )
     agreed = action != "approve"
     Flag.objects.filter(review_item=item).update(
         outcome=Flag.Outcome.AGREED if agreed else Flag.Outcome.DISAGREED
     )
-    _tell_outcome(item, post, action=action, was_held=was_held, was_hidden=was_hidden)
+    _tell_outcome(item, post, action=action, was_held=was_held, was_hidden=was_hidden or proposal)
     invalidate_on_commit()
     return item
 
@@ -227,16 +313,20 @@ def _tell_outcome(item: ReviewItem, post: Post, *, action: str, was_held: bool, 
     """Tell the author and the flaggers. Without `post`: both have usually read it, and the
     email must go out all the same."""
     topic = post.topic
+    title = topic.title
+    if item.kind == ReviewItem.Kind.IDENTIFYING and action != "approve" and post.number == 1:
+        title = ""  # a first post's title went through the check with it and may be what identifies
     if action == "approve":
         if was_held or was_hidden:  # published, or shown again after it was hidden
             notify(user=post.author, kind=kinds.POST_APPROVED, key=f"review:{item.pk}:author",
-                   url=_post_url(post), topic=topic, title=topic.title)
+                   url=_post_url(post), topic=topic, title=title)
     elif action == "reject" or was_held:
-        notify(user=post.author, kind=kinds.POST_REJECTED, key=f"review:{item.pk}:author",
-               url=reverse("forum:notification-list"), topic=topic, title=topic.title)
+        author = item.proposed_by or post.author if item.has_proposal else post.author
+        notify(user=author, kind=kinds.POST_REJECTED, key=f"review:{item.pk}:author",
+               url=reverse("forum:notification-list"), topic=topic, title=title)
     else:
         notify(user=post.author, kind=kinds.POST_REMOVED, key=f"review:{item.pk}:author",
-               url=reverse("forum:notification-list"), topic=topic, title=topic.title)
+               url=reverse("forum:notification-list"), topic=topic, title=title)
     kind = kinds.FLAG_DISAGREED if action == "approve" else kinds.FLAG_AGREED
     for flagger in User.objects.filter(flags__review_item=item):
         notify(user=flagger, kind=kind, key=f"review:{item.pk}:flagger", url=_post_url(post),
@@ -244,17 +334,44 @@ def _tell_outcome(item: ReviewItem, post: Post, *, action: str, was_held: bool, 
 
 
 @transaction.atomic
-def review_edit(*, actor: User, item_id: int, raw: str, reason: str = "") -> Post:
-    """Edit a post under review (e.g. to remove what identifies a patient), before deciding.
+def review_edit(*, actor: User, item_id: int, raw: str, reason: str = "", title: str | None = None) -> Post:
+    """Edit a post under review (e.g. to remove what identifies a patient), before deciding; for a
+    held edit, the held version is what changes (the public text stays until approval).
 
-    Locks the topic, the post and the item; the item stays pending.
+    Locks the topic, the post and the item; the item stays pending, with the identifier check's
+    findings in the new text.
     """
+    from .content import _clean_title, _render_or_field_error, screen_fields
+
     item, post = _lock_item(item_id)
     check_can_review_item(actor, item)
     if item.status != ReviewItem.Status.PENDING:
         raise ValidationError(_("Someone already reviewed this post."))
+    if title is not None and post.number == 1:
+        title = _clean_title(title)
+    else:
+        title = None
+    if item.has_proposal:
+        _render_or_field_error(raw)
+        changed = raw != item.proposed_raw or (title is not None and title != item.proposed_title)
+        item.proposed_raw = raw
+        if title is not None:
+            item.proposed_title = title
+        fields = {"title": item.proposed_title, "raw": raw} if post.number == 1 else {"raw": raw}
+        item.findings = screen_fields(fields)["findings"]
+        item.save(update_fields=["proposed_raw", "proposed_title", "findings"])
+        if changed:
+            moderation_log(actor=actor, action=ModerationLogEntry.Action.EDITED, target_user=post.author,
+                           post=post, reason=reason, detail={"review_item": item.pk, "held_edit": True})
+        post.proposal = item
+        return post
     before = post.revision_count
-    post = edit_locked_post(post, actor=actor, raw=raw, reason=reason or _("Edited during review"))
+    post = edit_locked_post(post, actor=actor, raw=raw, title=title, reason=reason or _("Edited during review"),
+                            screen=False)
+    if item.kind == ReviewItem.Kind.IDENTIFYING or item.findings:
+        fields = {"title": post.topic.title, "raw": post.raw} if post.number == 1 else {"raw": post.raw}
+        item.findings = screen_fields(fields)["findings"]
+        item.save(update_fields=["findings"])
     if post.revision_count != before:
         moderation_log(actor=actor, action=ModerationLogEntry.Action.EDITED, target_user=post.author, post=post,
                        reason=reason, detail={"review_item": item.pk, "revision": post.revision_count})

@@ -85,8 +85,15 @@ def review_queue(request):
         request.GET.get("page")
     )
     restrictable = restrictable_user_ids(request.user, {item.post.author_id for item in page.object_list})
+    labels = extensions.identifier_labels()
+    fields = {"title": _("in the title"), "raw": _("in the text")}
     for item in page.object_list:
         item.can_restrict_author = item.post.author_id in restrictable
+        item.finding_list = [
+            {"label": labels.get(finding["kind"], finding["kind"]), "value": finding.get("value", ""),
+             "field_label": fields.get(finding.get("field"), finding.get("field", "").replace("_", " "))}
+            for finding in item.findings or ()
+        ]
     return render(request, "forum/review_queue.html", {
         "page": page,
         "status": status,
@@ -124,7 +131,12 @@ def review_action(request, pk):
 def review_edit(request, pk):
     check_can_use_review_queue(request.user)
     item = selectors.review_item_get(user=request.user, pk=pk)
-    form = ReviewEditForm(request.POST or None, initial={"raw": item.post.raw})
+    post = item.post
+    if item.has_proposal:
+        initial = {"raw": item.proposed_raw, "title": item.proposed_title or post.topic.title}
+    else:
+        initial = {"raw": post.raw, "title": post.topic.title}
+    form = ReviewEditForm(request.POST or None, initial=initial, first_post=post.number == 1)
     if request.method == "POST" and form.is_valid():
         try:
             services.review_edit(actor=request.user, item_id=item.pk, **form.cleaned_data)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import extensions, selectors, services
 from ..forms import BookmarkForm, MoveTopicForm, NotificationLevelForm, PostEditForm, ReplyForm, TopicForm
+from ..identifiers import EDIT_HELD_MESSAGE, HELD_MESSAGE
 from ..models import NotificationLevel
 from ..pagecache import cache_anonymous_page
 from ..permissions import (
@@ -101,6 +102,7 @@ def tag_detail(request, slug):
 
 # --- Writing ----------------------------------------------------------------------
 
+
 @login_required
 @rate_limited("post")
 def topic_create(request):
@@ -116,7 +118,10 @@ def topic_create(request):
             form.add_error(None, error)
             topic = None
         if topic is not None:
-            messages.success(request, _("Your topic is posted."))
+            if topic.first_post.held_identifying:
+                messages.warning(request, HELD_MESSAGE)
+            else:
+                messages.success(request, _("Your topic is posted."))
             return redirect(topic)
     return render(request, "forum/topic_form.html", {"form": form})
 
@@ -126,11 +131,18 @@ def preview(request):
     """Render Markdown exactly as saving would, for the live preview. Saves nothing."""
     if request.method != "POST":
         return JsonResponse({"error": _("Use POST.")}, status=405)
+    raw = request.POST.get("raw", "")
     try:
-        rendered = services.render_post_text(request.POST.get("raw", ""))
+        rendered = services.render_post_text(raw)
     except ValidationError as error:
         return JsonResponse({"errors": error.messages}, status=400)
-    return JsonResponse({"html": rendered.html})
+    # The author's own text, so the values found are shown to them (and only them) to edit out.
+    screening = services.screen_fields({"raw": raw})
+    labels = extensions.identifier_labels()
+    identifiers = [{"kind": finding["kind"], "label": str(labels.get(finding["kind"], finding["kind"])),
+                    "value": finding["value"], "start": finding["start"], "end": finding["end"]}
+                   for finding in screening["findings"]]
+    return JsonResponse({"html": rendered.html, "identifiers": identifiers, "held": screening["hold"]})
 
 
 @cache_anonymous_page
@@ -185,6 +197,8 @@ def topic_reply(request, pk):
     if request.method == "POST" and form.is_valid():
         post = form.save()
         if post is not None:
+            if post.held_identifying:
+                messages.warning(request, HELD_MESSAGE)
             return redirect(_post_url(post))
     reply_to = None
     number = str(form.data.get("reply_to") or initial.get("reply_to") or "")
@@ -238,8 +252,11 @@ def post_edit(request, pk):
         initial["title"] = post.topic.title
         initial["tags"] = ", ".join(sorted(tag.name for tag in post.topic.tags.all()))
     form = PostEditForm(request.POST or None, actor=request.user, post=post, initial=initial)
-    if request.method == "POST" and form.is_valid() and form.save() is not None:
-        messages.success(request, _("Your changes are saved."))
+    if request.method == "POST" and form.is_valid() and (saved := form.save()) is not None:
+        if saved.edit_held:
+            messages.warning(request, EDIT_HELD_MESSAGE)
+        else:
+            messages.success(request, _("Your changes are saved."))
         return redirect(_post_url(post))
     return render(request, "forum/post_edit.html", {"form": form, "post": post})
 

@@ -62,6 +62,14 @@ def request_submit(*, actor: User, details: dict, publish: bool, data_request_id
     return data_request
 
 
+def _published_details(data_request: DataRequest) -> dict:
+    """The free-text fields a request shows besides its title and question, for the identifier check."""
+    return {
+        "result_description": data_request.result_description,
+        "data_links": "\n".join(data_request.data_links or []),
+    }
+
+
 def _publish(data_request: DataRequest, *, actor: User, now) -> None:
     check_transition(data_request, "publish")
     needs_anonymization = data_request.patient_data in (DataRequest.PatientData.YES, DataRequest.PatientData.UNSURE)
@@ -69,7 +77,7 @@ def _publish(data_request: DataRequest, *, actor: User, now) -> None:
     try:
         topic = forum_services.topic_create(
             actor=actor, category=destination, title=data_request.title, raw=data_request.question,
-            tags=clean_expertise(data_request.expertise),
+            tags=clean_expertise(data_request.expertise), details=_published_details(data_request),
         )
     except ValidationError as error:
         # The forum names the body "raw" and the tags "tags"; the request form says question and expertise.
@@ -102,6 +110,13 @@ def request_edit(*, actor: User, data_request_id: int, details: dict) -> DataReq
     cleaned = _clean_details(details, actor=data_request.author, publishing=True)
     title_changed = cleaned["title"] != data_request.topic.title
     first_post = Post.objects.get(topic_id=data_request.topic_id, number=1)
+    details_before = _published_details(data_request)
+    details_after = {
+        "result_description": cleaned["result_description"], "data_links": "\n".join(cleaned["data_links"]),
+    }
+    # The structured fields are the request's own: an identifier there cannot wait beside the old
+    # text like a held post edit, so the whole request goes private to the anonymization team.
+    identifying_details = details_after != details_before and forum_services.screen_fields(details_after)["hold"]
     if title_changed or cleaned["question"] != first_post.raw:
         try:
             forum_services.post_edit(
@@ -120,7 +135,8 @@ def request_edit(*, actor: User, data_request_id: int, details: dict) -> DataReq
     _record_dataset(data_request)
     may_identify = (DataRequest.PatientData.YES, DataRequest.PatientData.UNSURE)
     waiting = data_request.needs_anonymization and data_request.cleared_at is None
-    if data_request.patient_data in may_identify and patient_before not in may_identify and not waiting:
+    if not waiting and (identifying_details or (
+            data_request.patient_data in may_identify and patient_before not in may_identify)):
         _send_to_anonymization(data_request, actor=actor)
     invalidate_on_commit()
     return data_request

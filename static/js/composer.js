@@ -15,7 +15,25 @@
     if (!textarea) { return; }
     var body = section.querySelector(".preview-body");
     var errors = section.querySelector(".preview-errors");
+    var identifiers = section.querySelector(".preview-identifiers");
     var timer = null;
+    // What may identify a patient, listed as text nodes (never as HTML): the author's own words.
+    function showIdentifiers(result) {
+      if (!identifiers) { return; }
+      var found = result.identifiers || [];
+      identifiers.hidden = found.length === 0;
+      identifiers.querySelector("p").textContent = result.held ? identifiers.dataset.held : identifiers.dataset.maybe;
+      var list = identifiers.querySelector("ul");
+      list.textContent = "";
+      found.forEach(function (item) {
+        var li = document.createElement("li");
+        var mark = document.createElement("mark");
+        mark.textContent = item.value;
+        li.appendChild(document.createTextNode(item.label + ": "));
+        li.appendChild(mark);
+        list.appendChild(li);
+      });
+    }
     var sequence = 0;
     function render() {
       var mine = ++sequence;
@@ -33,6 +51,7 @@
         if (result.html !== undefined) {
           body.innerHTML = result.html;  // sanitized by the server's one allowlist
           errors.textContent = "";
+          showIdentifiers(result);
         } else {
           errors.textContent = (result.errors || []).join(" ");
         }
