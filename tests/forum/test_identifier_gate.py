@@ -74,7 +74,8 @@ def test_a_reply_naming_a_patient_with_a_birth_date_is_held(held_reply, requeste
     assert [n.kind for n in told(requester)] == [kinds.POST_HELD_IDENTIFYING]
     assert not Notification.objects.filter(user=volunteer).exists()  # watchers hear only once it is cleared
     assert not OutboundEmail.objects.filter(to=volunteer.email).exists()
-    assert not any(NAME_WORD in (email.subject + email.text_body + email.html_body) for email in OutboundEmail.objects.all())
+    emails = OutboundEmail.objects.all()
+    assert not any(NAME_WORD in (email.subject + email.text_body + email.html_body) for email in emails)
 
 
 def test_a_clean_reply_is_published_at_once(public_topic, requester):
