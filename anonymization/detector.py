@@ -73,7 +73,7 @@ def _before(text: str, start: int, width: int = 40) -> str:
 
 # The lookbehind starts a match only at the beginning of a run, keeping the search linear.
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.]|\.\d)")
+_IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?!\w|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?(?![\w:])")
 
 
@@ -200,7 +200,9 @@ def _phone_number_ok(value: str, context: bool) -> bool:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_possible_number(number) and (context or phonenumbers.is_valid_number(number)):
+        # "+" and a country code, or a context word, are evidence enough; a bare national number must be valid.
+        if phonenumbers.is_possible_number(number) and (
+                context or region is None or phonenumbers.is_valid_number(number)):
             return True
     return False
 
@@ -346,7 +348,8 @@ def hetu_valid(value: str) -> bool:
 
 _NATIONAL = (
     # (pattern, validator or None, needs context)
-    (re.compile(r"(?<![\d-])(?!000|666)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"), None, False),  # US SSN
+    # US SSN: the shape alone (invalid areas such as 000 are what fiction and tests use, so flag those too).
+    (re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), None, False),
     (re.compile(r"(?<![A-Za-z0-9])(?:QQ|[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D](?![A-Za-z0-9])"),
      None, False),  # UK National Insurance number (QQ is the prefix reserved for examples)
     (re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)"),
@@ -420,6 +423,7 @@ victoria vincent walter wei william yuki zoe
 """.split())
 _NAME_WORD = r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
 _FULL_NAME = re.compile(r"\b(?P<first>[A-Z][a-z]+)\s+(?:[A-Z]\.\s+)?(?P<last>" + _NAME_WORD + r")\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Mister|Madame|Mme|Herr|Frau|Sr|Sra)\.?\s+(?:" + _NAME_WORD +
                           r"\s+)?" + _NAME_WORD + r"\b")
 _LABELLED_NAME = re.compile(
@@ -459,7 +463,10 @@ def _name_findings(text: str):
         ):
             continue
         yield Finding("person_name", match.start("name"), match.end("name"), name)
-    for match in _FULL_NAME.finditer(text):
+    for word in _CAPITALISED.finditer(text):  # every start, so "Patient Jane Testpatient" finds its name
+        match = _FULL_NAME.match(text, word.start())
+        if match is None:
+            continue
         first, last = match.group("first"), match.group("last")
         if first.lower() in GIVEN_NAMES and last.lower() not in _NOT_SURNAMES and last.lower() not in GIVEN_NAMES:
             context = _PATIENT_CONTEXT.search(_before(text, match.start(), 60))

@@ -96,19 +96,44 @@ def _refuse(message: str, code: str):
     raise ValidationError(message, code=code)
 
 
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig"))
+
+
+def text_encoding(head: bytes) -> str:
+    """The encoding of a text file from its first bytes: a byte-order mark (UTF-8, UTF-16, UTF-32),
+    UTF-16 without one (every other byte zero), UTF-8, GB18030 (Chinese), else Windows-1252."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4 and head[0::2].count(0) == 0:
+        return "utf-16-le"
+    if len(head) >= 4 and head[0::2].count(0) > len(head) // 4 and head[1::2].count(0) == 0:
+        return "utf-16-be"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+            return "utf-8-sig" if encoding == "utf-8" else encoding
+        except UnicodeDecodeError as error:
+            if error.start >= len(head) - 3:  # a character cut at the end of the sample
+                return "utf-8-sig" if encoding == "utf-8" else encoding
+    return "cp1252"
+
+
 def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head:
-        return False
+    """Text in an encoding we read (UTF-8, UTF-16 or UTF-32, GB18030, Windows-1252), without NULs."""
+    encoding = text_encoding(head)
+    if encoding.startswith(("utf-16", "utf-32")):
+        unit = 4 if encoding.startswith("utf-32") else 2
+        head = head[:len(head) - len(head) % unit]
     try:
-        head.decode("utf-8")
+        text = head.decode(encoding)
     except UnicodeDecodeError as error:
         # A multi-byte character cut at the end of the sample is still text.
         if error.start < len(head) - 3:
-            try:
-                head.decode("cp1252")
-            except UnicodeDecodeError:
-                return False
-    return True
+            return False
+        text = head[:error.start].decode(encoding)
+    return "\x00" not in text
 
 
 def _zip_kind(file) -> str:

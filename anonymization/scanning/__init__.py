@@ -19,13 +19,13 @@ __all__ = ["Report", "describe", "scan_file"]
 logger = logging.getLogger(__name__)
 
 
-def _scan_content(file, kind: str, report: Report, *, depth: int) -> None:
+def _scan_content(file, kind: str, report: Report, *, depth: int, name: str = "") -> None:
     if kind == "csv":
         tabular.scan_delimited(file, report, delimiter=",")
     elif kind == "tsv":
         tabular.scan_delimited(file, report, delimiter="\t")
     elif kind == "text":
-        tabular.scan_text(file, report)
+        tabular.scan_text(file, report, name=name)
     elif kind == "xlsx":
         documents.scan_office(file, report)  # first: it still reports if the sheets cannot be read
         tabular.scan_xlsx(file, report)
@@ -41,8 +41,12 @@ def _scan_content(file, kind: str, report: Report, *, depth: int) -> None:
         _scan_archive(file, report, depth=depth)
 
 
+MAX_ARCHIVE_DEPTH = 3
+
+
 def _scan_archive(file, report: Report, *, depth: int) -> None:
-    """Member names, then each member's content as its own file (one level deep)."""
+    """Member names, then each member's content as its own file; archives inside archives too,
+    MAX_ARCHIVE_DEPTH levels deep (deeper ones are reported unopened)."""
     file.seek(0)
     with zipfile.ZipFile(file) as archive:
         for number, member in enumerate(archive.infolist(), start=1):
@@ -63,8 +67,8 @@ def _scan_archive(file, report: Report, *, depth: int) -> None:
                 found = filetypes.sniff(copy.read(4096))
                 copy.seek(0)
                 if found == "zip":
-                    found = filetypes._zip_kind(copy)
-                    if found == "zip":
+                    found = filetypes._zip_kind(copy)  # the same checks as an upload: paths, sizes, bombs
+                    if found == "zip" and depth >= MAX_ARCHIVE_DEPTH:
                         report.add("nested_archive", detail=label)
                         continue
                 if found is None:
@@ -75,13 +79,13 @@ def _scan_archive(file, report: Report, *, depth: int) -> None:
                     report.add("unreadable", detail=f"member {label}: {found.split(':', 1)[1]}")
                     continue
                 member_report = Report()
-                _scan_safely(copy, found, member_report, depth=depth + 1)
+                _scan_safely(copy, found, member_report, depth=depth + 1, name=member.filename)
                 report.merge(member_report, prefix=f"member {label}: ")
 
 
-def _scan_safely(file, kind: str, report: Report, *, depth: int) -> None:
+def _scan_safely(file, kind: str, report: Report, *, depth: int, name: str = "") -> None:
     try:
-        _scan_content(file, kind, report, depth=depth)
+        _scan_content(file, kind, report, depth=depth, name=name)
     except Exception as error:  # any parser failure makes the file need a person, never "clean"
         from celery.exceptions import SoftTimeLimitExceeded
 
@@ -96,5 +100,5 @@ def scan_file(file, *, kind: str, name: str) -> dict:
     report = Report()
     for category in patterns.name_categories(name):
         report.add("name_in_filename", subject=category)
-    _scan_safely(file, kind, report, depth=0)
+    _scan_safely(file, kind, report, depth=0, name=name)
     return report.as_dict()

@@ -1,11 +1,40 @@
-"""Tables (CSV, TSV, every sheet of an XLSX) and plain text: identifying headers and values, formulas."""
+"""Tables (CSV, TSV, every sheet of an XLSX, hidden ones too) and plain text, Markdown and JSON:
+identifying headers, identifying values (the detector, on every cell and line), formulas."""
 import csv
+import functools
 import io
+import json
+import re
 
 from django.conf import settings
 
+from .. import detector
+from ..filetypes import text_encoding
 from . import patterns
-from .report import Report
+from .report import REPORT_SUBJECT, Report, add_text_findings
+
+# Cells that cannot hold an identifier on their own, skipped without running the detector: a single
+# word, a short number, a short code. Tables are mostly such cells; the detector runs on the rest.
+# A pseudonymous study id such as S-0001234 or SUBJ_17 is inert too: a record number under a header
+# that says so is caught by its column.
+_INERT = re.compile(
+    r"[A-Za-z]{1,40}|[+-]?\d{1,6}(?:[.,]\d+)?(?:[eE][+-]?\d+)?%?|[+-]?[.,]\d+|[A-Za-z]{0,3}\d{0,3}"
+    r"|[A-Za-z]{1,8}[-_]\d{1,9}|\d{4}-W\d{1,2}|\d{1,3}(?:-\d{1,3}|\+)|[A-Za-z]+(?:[ /-][A-Za-z]+){0,3}"
+)
+# Columns whose every value is an identifier whatever it looks like (from the header's words).
+_IDENTIFIER_COLUMNS = ("name", "email", "phone", "date_of_birth", "address", "postcode", "national_id",
+                       "medical_record")
+
+
+@functools.lru_cache(maxsize=65536)
+def _cell_findings(text: str, column_kind: str | None, header: str) -> tuple:
+    """(subject, value) pairs found in one cell; cached, since tables repeat their values."""
+    if column_kind not in _IDENTIFIER_COLUMNS and _INERT.fullmatch(text):
+        return ()
+    return tuple(
+        (REPORT_SUBJECT.get(finding.kind, finding.kind), finding.value)
+        for finding in detector.value_identifiers(text, column_kind=column_kind, header=header)
+    )
 
 
 def _column_letter(index: int) -> str:
@@ -23,6 +52,7 @@ class _Sheet:
     def __init__(self, report: Report, prefix: str = ""):
         self.report, self.prefix = report, prefix
         self.headers: list[str] = []
+        self.kinds: list[str | None] = []
         self.dates: dict[int, list] = {}
 
     def cell(self, row: int, column: int) -> str:
@@ -39,50 +69,51 @@ class _Sheet:
     def feed(self, row_number: int, values) -> None:
         if row_number == 1:
             self.headers = ["" if value is None else str(value).strip()[:80] for value in values]
-            for column, header in enumerate(self.headers):
-                category = patterns.header_category(header)
+            self.kinds = [patterns.header_category(header) for header in self.headers]
+            for column, category in enumerate(self.kinds):
                 if category:
                     self.report.add("identifier_column", subject=category, detail=self.header(column),
                                     cell=self.cell(1, column))
         for column, value in enumerate(values):
             if value is None or value == "":
                 continue
-            if row_number > 1:
+            column_kind = self.kinds[column] if column < len(self.kinds) else None
+            if row_number > 1 and (not isinstance(value, str) or 6 <= len(value) <= 30 and value[:1].isdigit()):
                 date = patterns.full_date(value)
                 if date is not None:
-                    self.dates.setdefault(column, []).append((row_number, date))
+                    if column_kind == "date_of_birth":
+                        self.report.add("identifier_value", subject="date_of_birth", detail=self.header(column),
+                                        cell=self.cell(row_number, column), value=str(value)[:30])
+                    else:
+                        self.dates.setdefault(column, []).append((row_number, date))
                     continue
             if not isinstance(value, str):
-                continue
+                if row_number > 1 and column_kind in _IDENTIFIER_COLUMNS and isinstance(value, int | float):
+                    value = str(value)  # a record number or phone number stored as a number
+                else:
+                    continue
             if patterns.is_formula(value):
                 self.report.add("formula", cell=self.cell(row_number, column))
             elif row_number > 1:
                 # A whole cell that is an identifier, or one inside free text ("call +44 …").
-                category = patterns.value_category(value) or next(patterns.text_categories(value[:2000]), None)
-                if category:
-                    self.report.add("identifier_value", subject=category, detail=self.header(column),
-                                    cell=self.cell(row_number, column))
+                header = self.headers[column] if column < len(self.headers) else ""
+                for subject, found in _cell_findings(value.strip()[:2000], column_kind, header):
+                    self.report.add("identifier_value", subject=subject, detail=self.header(column),
+                                    cell=self.cell(row_number, column), value=found)
 
     def finish(self) -> None:
         for column, found in self.dates.items():
-            if patterns.header_category(self.header(column)) == "date_of_birth":
-                continue  # already reported by its header
             if patterns.looks_like_birth_dates([date for _row, date in found]):
-                for row_number, _date in found:
+                for row_number, date in found:
                     self.report.add("identifier_value", subject="date_of_birth", detail=self.header(column),
-                                    cell=self.cell(row_number, column))
+                                    cell=self.cell(row_number, column), value=date.isoformat())
 
 
 def _text_stream(file):
     file.seek(0)
     head = file.read(65536)
     file.seek(0)
-    try:
-        head.decode("utf-8-sig")
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError as error:
-        encoding = "utf-8-sig" if error.start >= len(head) - 3 else "cp1252"
-    return io.TextIOWrapper(file, encoding=encoding, errors="replace", newline="")
+    return io.TextIOWrapper(file, encoding=text_encoding(head), errors="replace", newline="")
 
 
 MAX_LINE = 1024 * 1024
@@ -124,17 +155,65 @@ def scan_delimited(file, report: Report, *, delimiter: str) -> None:
     sheet.finish()
 
 
-def scan_text(file, report: Report) -> None:
+MAX_JSON_BYTES = 20 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+
+
+def scan_text(file, report: Report, *, name: str = "") -> None:
+    """Plain text and Markdown line by line; JSON as its keys and values where it parses."""
+    if name.lower().endswith(".json") and _scan_json(file, report):
+        return
     stream = _text_stream(file)
     try:
         for line_number, line in enumerate(_bounded_lines(stream, report), start=1):
-            for category in patterns.text_categories(line[:10000]):
-                report.add("identifier_text", subject=category, cell=f"line {line_number}")
+            add_text_findings(report, line, cell=f"line {line_number}")
             if line_number >= settings.ANONYMIZATION_SCAN_MAX_CELLS // 10:
                 report.add("partial_scan", detail=f"first {line_number} lines")
                 break
     finally:
         stream.detach()
+
+
+def _scan_json(file, report: Report) -> bool:
+    """Every string and number of a JSON document, with its key as the header (so "dob" or "mrn"
+    values are found whatever they look like). False when it is not JSON we can read whole."""
+    file.seek(0, 2)
+    size = file.tell()
+    if size > MAX_JSON_BYTES:
+        return False
+    stream = _text_stream(file)
+    try:
+        document = json.loads(stream.read())
+    except (ValueError, RecursionError):
+        return False
+    finally:
+        stream.detach()
+    stack = [(document, "", "$", 0)]
+    seen = 0
+    while stack:
+        value, key, path, depth = stack.pop()
+        seen += 1
+        if seen > settings.ANONYMIZATION_SCAN_MAX_CELLS or depth > MAX_JSON_DEPTH:
+            report.add("partial_scan", detail="a very large or deep JSON document")
+            return True
+        if isinstance(value, dict):
+            for child_key, child in value.items():
+                category = patterns.header_category(child_key)
+                if category:
+                    report.add("identifier_column", subject=category, detail=str(child_key)[:80], cell=path)
+                stack.append((child, str(child_key), f"{path}.{str(child_key)[:40]}", depth + 1))
+        elif isinstance(value, list):
+            stack.extend((child, key, f"{path}[{index}]", depth + 1) for index, child in enumerate(value))
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            category = patterns.header_category(key)
+            text = str(value).strip()
+            if category == "date_of_birth" and text:
+                report.add("identifier_value", subject="date_of_birth", detail=key[:80], cell=path, value=text)
+                continue
+            if isinstance(value, str) or category in _IDENTIFIER_COLUMNS:
+                for subject, found in _cell_findings(text[:2000], category, key[:80]):
+                    report.add("identifier_value", subject=subject, detail=key[:80], cell=path, value=found)
+    return True
 
 
 def scan_xlsx(file, report: Report) -> None:
@@ -145,6 +224,8 @@ def scan_xlsx(file, report: Report) -> None:
     cells = 0
     try:
         for worksheet in workbook.worksheets:
+            if getattr(worksheet, "sheet_state", "visible") != "visible":
+                report.add("hidden_sheet", detail=worksheet.title[:40])
             sheet = _Sheet(report, prefix=f"{worksheet.title[:40]}!")
             for row_number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 sheet.feed(row_number, row)

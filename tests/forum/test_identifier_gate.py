@@ -320,3 +320,17 @@ def test_a_private_category_post_is_checked_too(requester):
     post = reply(requester, topic, IDENTIFYING)
     assert fresh(post).hidden == Post.Hidden.PERSONAL_DATA
     assert Topic.objects.filter(pk=topic.pk, hidden_at__isnull=True).exists()  # a reply leaves its topic shown
+
+
+# --- The API ------------------------------------------------------------------------------------------
+
+def test_a_reply_through_the_api_is_held_too(public_topic, requester, anonymizer):
+    client = client_for(requester)
+    response = client.post(f"/api/v1/topics/{public_topic.pk}/posts/", {"raw": IDENTIFYING},
+                           content_type="application/json")
+    assert response.status_code == 201
+    assert response.json()["state"] == "hidden" and NAME_WORD in response.json()["raw"]  # the author reads it
+    post = Post.objects.get(pk=response.json()["id"])
+    assert post.hidden == Post.Hidden.PERSONAL_DATA
+    listed = Client().get(f"/api/v1/topics/{public_topic.pk}/posts/").json()
+    assert NAME_WORD not in str(listed)
