@@ -104,6 +104,14 @@ class UploadVersion(models.Model):
     def findings(self) -> list:
         return self.report.get("findings", []) if isinstance(self.report, dict) else []
 
+    @property
+    def public_name(self) -> str:
+        """The name readers see and download the published copy under: neutral when the scan found
+        something identifying in the uploader's file name (see publishing.public_file_name)."""
+        from .publishing import public_file_name
+
+        return public_file_name(upload_id=self.upload_id, original_name=self.original_name, report=self.report)
+
 
 class ReviewMessage(models.Model):
     """The private thread between the uploader and the anonymization team about one upload.

@@ -139,9 +139,9 @@ def published_download(request, pk, name):
     """An approved file's public copy, for whoever can read the request it belongs to."""
     upload = selectors.published_get(user=request.user, upload_id=pk)
     version = upload.published_version
-    if name != version.original_name:
-        return redirect("anonymization:published-download", pk=upload.pk, name=version.original_name)
+    if name != version.public_name:
+        return redirect("anonymization:published-download", pk=upload.pk, name=version.public_name)
     file = published_storage().open(upload.published_name, "rb")
-    response = _attachment(file, name=version.original_name, content_type=version.content_type)
+    response = _attachment(file, name=version.public_name, content_type=version.content_type)
     response["Cache-Control"] = "private, max-age=300"
     return response

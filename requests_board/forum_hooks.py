@@ -239,9 +239,9 @@ def topic_head(*, request, topic) -> str:
     dataset_item = items.get((LicensedItem.ItemType.DATASET, data_request.pk))
     if dataset_item is None or can_see_held(request.user, dataset_item):
         files = _files_for(request, topic)["published"]
-        distribution = [{"@type": "DataDownload", "name": upload.published_version.original_name,
+        distribution = [{"@type": "DataDownload", "name": upload.published_version.public_name,
                          "contentUrl": site + reverse("anonymization:published-download",
-                                                      args=[upload.pk, upload.published_version.original_name])}
+                                                      args=[upload.pk, upload.published_version.public_name])}
                         for upload in files if upload.post_id is None]
         distribution += [{"@type": "DataDownload", "contentUrl": url} for url in data_request.data_links]
         graph.append({

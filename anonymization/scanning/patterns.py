@@ -121,9 +121,14 @@ def looks_like_birth_dates(dates: list) -> bool:
     return len(years) >= 2 and max(years) - min(years) >= 10
 
 
+# =, +, -, @, tab, carriage return, and the fullwidth forms of the first four (some locales convert them).
+_FORMULA_START = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
+
+
 def is_formula(value: str) -> bool:
-    """A cell a spreadsheet would run: =, @ always; + or - unless it is a plain number or a phone number."""
-    if not value or value[0] not in "=+-@":
+    """A cell a spreadsheet would run: =, @, tab, carriage return and the fullwidth =, +, -, @ always;
+    + or - unless it is a plain number or a phone number."""
+    if not value or value[0] not in _FORMULA_START:
         return False
     if value[0] in "+-" and (_NUMBER.fullmatch(value) or value_category(value) == "phone" or len(value) == 1):
         return False

@@ -98,7 +98,7 @@ def _file_paths(files) -> list[tuple]:
     used, paths = set(), []
     for upload in files:
         folder = "results/" if upload.post_id else "data/"
-        name = upload.published_version.original_name
+        name = upload.published_version.public_name
         stem, dot, extension = name.rpartition(".")
         candidate, number = name, 1
         while folder + candidate in used:

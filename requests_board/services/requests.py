@@ -117,13 +117,19 @@ def request_edit(*, actor: User, data_request_id: int, details: dict) -> DataReq
     # The structured fields are the request's own: an identifier there cannot wait beside the old
     # text like a held post edit, so the whole request goes private to the anonymization team.
     identifying_details = details_after != details_before and forum_services.screen_fields(details_after)["hold"]
+    data_request.edit_held = False
     if title_changed or cleaned["question"] != first_post.raw:
         try:
-            forum_services.post_edit(
+            edited = forum_services.post_edit(
                 actor=actor, post_id=first_post.pk, raw=cleaned["question"], title=cleaned["title"],
             )
         except ValidationError as error:
             raise ValidationError({"question": error.messages}) from None
+        # Held for the anonymization team: the old title and question stay until they clear it,
+        # and the request keeps no copy of the held ones.
+        data_request.edit_held = edited.edit_held
+        if edited.edit_held:
+            cleaned["title"], cleaned["question"] = data_request.title, data_request.question
     if sorted(cleaned["expertise"]) != sorted(tag.name for tag in data_request.topic.tags.all()):
         forum_services.topic_set_tags(actor=actor, topic_id=data_request.topic_id, tags=cleaned["expertise"])
     patient_before = data_request.patient_data

@@ -396,7 +396,8 @@ def test_a_flag_after_a_review_opens_a_new_item(hidden_by_flags, answer, moderat
 
 # --- Review: personal data, edited under review ------------------------------------------------------------
 
-IDENTIFYING = "Patient Jane Testpatient, born 1970-01-01, MRN 000-SYNTH-42, had a fever for 5 days."
+# What a person recognises and the detector cannot (no name, number or date): flags are for these.
+IDENTIFYING = "The patient in bed 4 of the synthetic east ward, the mayor's twin, had a fever for 5 days."
 REDACTED = "A patient had a fever for 5 days."
 
 
