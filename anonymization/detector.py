@@ -418,7 +418,7 @@ katherine kathleen kenneth kevin kim klaus larry laura lauren leo li liam linda 
 luke margaret maria marie mario mark marta martha martin mary matteo matthew mei mia michael michelle mohamed
 mohammed muhammad nadia nancy natalie nicholas nicole nina noah olivia omar oscar pablo pamela patricia patrick
 paul pedro peter philip pierre priya rachel rahul raj ralph raymond rebecca richard robert roger ronald rosa
-ruth ryan sam samuel sandra sara sarah scott sean sharon sophia sophie stephen steven susan thomas timothy tom
+ruth ryan sam samuel sandra sara sarah scott sean sharon sofia sophia sophie stephen steven susan thomas timothy tom
 victoria vincent walter wei william yuki zoe
 """.split())
 _NAME_WORD = r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"

@@ -1,10 +1,14 @@
-"""Patterns for identifying content: column headers, cell values, file names.
+"""What the file scan adds to the detector (anonymization/detector.py, which knows what an
+identifier looks like in a value or a sentence): column headers that name identifiers, dates
+in cells, spreadsheet formulas, and person-like file names.
 
 Heuristics, tuned to over-report: a false alarm costs a reviewer a minute, a miss
-can expose a patient. The bundled given names are a small, common, multinational list.
+can expose a patient.
 """
 import datetime
 import re
+
+from .. import detector
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
@@ -25,20 +29,6 @@ HEADER_PATTERNS = [
     ("ip_address", re.compile(r"\b(ip|ip address|ipv4|ipv6)\b")),
 ]
 
-# The lookbehind starts a match only at the beginning of a run, keeping a search linear.
-EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_PHONE_PATTERNS = (
-    re.compile(r"(\+|00)\d{1,3}[\s.-]?(\(0?\d{1,4}\)[\s.-]?)?\d{1,4}([\s.-]?\d{2,4}){1,5}"),
-    re.compile(r"\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}"),
-    re.compile(r"0\d{2,4}[\s-]\d{3,4}[\s-]?\d{3,4}"),
-)
-_ID_PATTERNS = (
-    ("national_id", re.compile(r"\d{3}-\d{2}-\d{4}")),  # US social security number
-    ("national_id", re.compile(r"[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]")),  # UK NI number
-    ("medical_record", re.compile(r"(MRN|PID|PAT|ID)[-: #]?\d{4,}", re.IGNORECASE)),
-    ("id_number", re.compile(r"\d{3}[ -]\d{3}[ -]\d{4}|\d{9,13}")),
-)
-IPV4 = re.compile(r"(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}")
 _DATE_PATTERNS = (
     (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})([ T].*)?"), (1, 2, 3)),
     (re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})"), (3, 2, 1)),
@@ -62,38 +52,13 @@ def header_category(header) -> str | None:
     return None
 
 
-def _digits(text: str) -> int:
-    return sum(ch.isdigit() for ch in text)
-
-
 def value_category(value: str) -> str | None:
-    """The kind of identifier a whole cell value looks like (dates are handled per column)."""
+    """The kind of identifier the detector finds first in a cell's value, if any."""
     text = value.strip()
     if len(text) < 6 or len(text) > 200:
         return None
-    if EMAIL.fullmatch(text):
-        return "email"
-    if IPV4.fullmatch(text):
-        return "ip_address"
-    for category, pattern in _ID_PATTERNS:
-        if pattern.fullmatch(text):
-            return category
-    if any(pattern.fullmatch(text) for pattern in _PHONE_PATTERNS) and 8 <= _digits(text) <= 15:
-        return "phone"
-    return None
-
-
-def text_categories(line: str):
-    """Identifier kinds found anywhere in a line of free text."""
-    if EMAIL.search(line):
-        yield "email"
-    for category, pattern in _ID_PATTERNS[:3]:
-        if pattern.search(line):
-            yield category
-            break
-    match = _PHONE_PATTERNS[0].search(line)
-    if match and 8 <= _digits(match.group()) <= 15:
-        yield "phone"
+    findings = detector.find_identifiers(text)
+    return findings[0].kind if findings else None
 
 
 def full_date(value) -> datetime.date | None:
@@ -135,15 +100,6 @@ def is_formula(value: str) -> bool:
     return True
 
 
-GIVEN_NAMES = frozenset("""
-aaliyah abdul adam ahmed aisha alex alexander ali alice amelia amir ana andrea andrew angela anna anne antonio
-arjun ava barbara ben benjamin carlos carmen charles charlotte chen chloe christopher daniel david deborah diego
-elena elizabeth ella emily emma eric eva fatima felix francesca francisco gabriel george grace hana hannah harry
-hassan henry hugo ibrahim isabella jack jacob james jane janet jennifer jessica joan john jose joseph juan julia
-karen kevin laura leo li liam linda lucas lucia luis maria mark marta mary matteo mei mia michael mohamed
-mohammed muhammad nadia nina noah olivia omar oscar patricia paul pedro peter priya rachel rahul raj richard
-robert rosa ryan sara sarah sofia sophie susan thomas tom wei william yuki zoe
-""".split())
 _SPLIT = re.compile(r"[\s_.\-]+")
 NAME_DATE = re.compile(r"(19|20)\d{2}[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])"
                        r"|(0[1-9]|[12]\d|3[01])[-_.](0[1-9]|1[0-2])[-_.](19|20)\d{2}")
@@ -156,7 +112,7 @@ def name_categories(name: str) -> list[str]:
     stem = name.rsplit("/", 1)[-1]
     tokens = [t for part in _SPLIT.split(stem) for t in _CAMEL.sub(" ", part).split()]
     for first, second in zip(tokens, tokens[1:], strict=False):
-        if first.lower() in GIVEN_NAMES and second[:1].isupper() and second.isalpha():
+        if first.lower() in detector.GIVEN_NAMES and second[:1].isupper() and second.isalpha():
             found.append("person_name")
             break
     if NAME_DATE.search(stem):

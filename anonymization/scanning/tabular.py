@@ -62,7 +62,7 @@ class _Sheet:
         """The column's header for the report, or its letter when the first row looks like data
         (a file without a header row must not put a patient's value into the report)."""
         text = self.headers[column] if column < len(self.headers) else ""
-        if not text or patterns.value_category(text) or patterns.full_date(text) or patterns.EMAIL.search(text):
+        if not text or patterns.value_category(text) or patterns.full_date(text) or "@" in text:
             return _column_letter(column)
         return text
 
