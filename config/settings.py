@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "forum.middleware.ContentSecurityPolicyMiddleware",
+    # Before anything reads the body (sessions, CSRF, views): a body over the limit gets 413 unread.
+    "forum.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "forum.pagecache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -376,6 +378,9 @@ REQUESTS_CLAIM_MIN_TRUST_LEVEL = env.int("REQUESTS_CLAIM_MIN_TRUST_LEVEL", defau
 
 # --- Anonymization: upload quarantine and review -----------------------------------------
 ANONYMIZATION_MAX_FILE_BYTES = env.int("ANONYMIZATION_MAX_FILE_MB", default=50) * 1024 * 1024
+# Any request body larger than the largest file plus 1 MB for the other form fields is refused with
+# 413 before it is read (forum.middleware.RequestBodyLimitMiddleware).
+REQUEST_MAX_BODY_BYTES = ANONYMIZATION_MAX_FILE_BYTES + 1024 * 1024
 # Per person, over the last 24 hours.
 ANONYMIZATION_MAX_FILES_PER_DAY = env.int("ANONYMIZATION_MAX_FILES_PER_DAY", default=30)
 ANONYMIZATION_MAX_BYTES_PER_DAY = env.int("ANONYMIZATION_MAX_MB_PER_DAY", default=500) * 1024 * 1024
@@ -384,8 +389,12 @@ ANONYMIZATION_MAX_ARCHIVE_MEMBERS = 2000
 ANONYMIZATION_MAX_UNCOMPRESSED_BYTES = env.int("ANONYMIZATION_MAX_UNCOMPRESSED_MB", default=500) * 1024 * 1024
 ANONYMIZATION_MAX_COMPRESSION_RATIO = 200
 ANONYMIZATION_MAX_IMAGE_PIXELS = env.int("ANONYMIZATION_MAX_IMAGE_PIXELS", default=80_000_000)
-ANONYMIZATION_SCAN_MAX_CELLS = env.int("ANONYMIZATION_SCAN_MAX_CELLS", default=5_000_000)
+# Enough for a whole 50 MB table (about 8 million cells); the task's time limit bounds the rest.
+ANONYMIZATION_SCAN_MAX_CELLS = env.int("ANONYMIZATION_SCAN_MAX_CELLS", default=20_000_000)
 ANONYMIZATION_SCAN_SOFT_TIME_LIMIT = env.int("ANONYMIZATION_SCAN_SOFT_TIME_LIMIT", default=300)
+# Without a broker (tasks run in-process), scans run on a background thread of the web process, never
+# inside the upload's request; that thread also re-queues scans a dead process left unfinished.
+ANONYMIZATION_SCAN_IN_BACKGROUND = env.bool("ANONYMIZATION_SCAN_IN_BACKGROUND", default=True)
 # A clean file (no findings) in a request not declared as identifying may skip human review.
 ANONYMIZATION_AUTO_PUBLISH_CLEAN = env.bool("ANONYMIZATION_AUTO_PUBLISH_CLEAN", default=False)
 ANONYMIZATION_RETENTION_DAYS = env.int("ANONYMIZATION_RETENTION_DAYS", default=30)

@@ -1,9 +1,18 @@
-"""Request-wide rules: the content security policy and steps a person must take first."""
+"""Request-wide rules: the content security policy, the request body limit, and steps a person
+must take first."""
+import io
+import logging
+import tempfile
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -30,6 +39,114 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+logger = logging.getLogger(__name__)
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_CHUNK = 64 * 1024
+
+
+class _BoundedStream:
+    """Reads `stream` until `limit` bytes were read; one byte more marks the request and raises
+    RequestDataTooBig, so a body whose length header lied is cut off rather than read on."""
+
+    def __init__(self, stream, limit: int, request):
+        self.stream, self.remaining, self.request = stream, limit, request
+
+    def _size(self, size) -> int:
+        # Never more than one byte past the limit, whatever the caller asks for.
+        return self.remaining + 1 if size is None or size < 0 else min(size, self.remaining + 1)
+
+    def _count(self, data: bytes) -> bytes:
+        self.remaining -= len(data)
+        if self.remaining < 0:
+            self.request.body_too_large = True
+            raise RequestDataTooBig("request body over REQUEST_MAX_BODY_BYTES")
+        return data
+
+    def read(self, size=-1) -> bytes:
+        return self._count(self.stream.read(self._size(size)))
+
+    def readline(self, size=-1) -> bytes:
+        return self._count(self.stream.readline(self._size(size)))
+
+    def seekable(self) -> bool:
+        return False  # so request.body reads through the counter instead of measuring the stream
+
+    def close(self) -> None:
+        if hasattr(self.stream, "close"):
+            self.stream.close()
+
+
+class RequestBodyLimitMiddleware:
+    """A POST, PUT or PATCH body larger than REQUEST_MAX_BODY_BYTES (the largest file we accept plus
+    room for the other fields) gets 413 before it is read.
+
+    A Content-Length over the limit is refused unread. A chunked body (no Content-Length; the
+    WSGI server decodes it and ends the input, `wsgi.input_terminated`) is read up to the limit
+    into a temporary file and refused the moment it goes over, the rest never read. Every body
+    is then read through a counter, so one longer than its Content-Length is cut off too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in BODY_METHODS:
+            return self.get_response(request)
+        limit = settings.REQUEST_MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            declared = -1
+        if declared > limit:
+            return self._too_large(request, limit)
+        spooled = None
+        environ = getattr(request, "environ", {})
+        if (declared < 0 and environ.get("wsgi.input_terminated")
+                and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()):
+            spooled = self._spool(environ["wsgi.input"], limit)
+            if spooled is None:
+                return self._too_large(request, limit)
+            request.META["CONTENT_LENGTH"] = str(spooled.seek(0, io.SEEK_END))
+            spooled.seek(0)
+            request._stream = spooled
+        if hasattr(request, "_stream"):
+            request._stream = _BoundedStream(request._stream, limit, request)
+        try:
+            response = self.get_response(request)
+        finally:
+            if spooled is not None:
+                spooled.close()
+        if getattr(request, "body_too_large", False):
+            return self._too_large(request, limit)
+        return response
+
+    @staticmethod
+    def _spool(source, limit: int):
+        """The decoded chunked body in a temporary file, or None as soon as it passes `limit`."""
+        body = tempfile.SpooledTemporaryFile(max_size=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        size = 0
+        while chunk := source.read(min(_CHUNK, limit + 1 - size)):
+            size += len(chunk)
+            if size > limit:
+                body.close()
+                return None
+            body.write(chunk)
+        return body
+
+    @staticmethod
+    def _too_large(request, limit: int) -> HttpResponse:
+        logger.warning("Refused a %s body over %d bytes at %s.", request.method, limit, request.path)
+        with translation.override(translation.get_language_from_request(request)):
+            message = _("This request is larger than the %(limit)d MB the site accepts (a file and the form "
+                        "around it). Please send a smaller file, or split it into parts.") % {
+                "limit": limit // (1024 * 1024)}
+            if request.path.startswith("/api/"):
+                from .api.errors import error_response
+
+                return error_response("request_too_large", message, 413)
+            return HttpResponse(render_to_string("413.html", {"message": message}), status=413)
 
 
 class RequiredStepsMiddleware:

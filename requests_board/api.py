@@ -229,7 +229,9 @@ class RequestWriteSerializer(serializers.Serializer):
     patient_data = _choice(DataRequest.PatientData.choices, _(
         "yes or unsure sends the request to the anonymization team before anyone else sees it."))
     data_license = StrictCharField(required=False, allow_blank=True, max_length=100,
-                                   help_text=_("SPDX; CC-BY-SA-4.0 unless you choose another."))
+                                   help_text=_("SPDX license of the data, e.g. CC-BY-SA-4.0 (the default the "
+                                               "site's forms preselect). Required to publish; a draft may "
+                                               "leave it empty."))
     publish = StrictBooleanField(required=False, default=False,
                                  help_text=_("Publish now (a draft otherwise, seen only by you)."))
 
@@ -356,8 +358,9 @@ class RequestList(LicensedListMixin, generics.ListAPIView):
 
     @extend_schema(operation_id="requests_create", tags=["requests"], request=RequestWriteSerializer,
                    responses={201: RequestDetailSerializer}, summary=_("Ask for help: a draft, or published"),
-                   description=_("Requesters only. With `publish`, every field the web form asks for is needed; a "
-                                 "request whose data may identify a patient goes to the anonymization team first."))
+                   description=_("Requesters only. With `publish`, every field the web form asks for is needed, "
+                                 "`data_license` included (no license is chosen for you); a request whose data "
+                                 "may identify a patient goes to the anonymization team first."))
     def post(self, request, *args, **kwargs):
         limit(request, "post")
         data = valid_input(RequestWriteSerializer, request)

@@ -2,10 +2,12 @@
 import datetime
 import hashlib
 import logging
+import traceback
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,9 +86,9 @@ def _new_version(upload: Upload, *, actor: User, file, inspection, number: int) 
     except Exception:
         quarantine_storage().delete(storage_name)
         raise
-    from ..tasks import scan_upload
+    from ..tasks import queue_scan
 
-    scan_upload.delay_on_commit(version_id=version.pk)
+    queue_scan(version_id=version.pk)
     return version
 
 
@@ -163,12 +165,30 @@ def version_scan(*, version_id: int) -> bool:
         # It crashed every worker that tried: a person looks at it instead.
         return version_scan_failed(version_id=version_id, reason=f"the scan stopped {MAX_SCAN_ATTEMPTS} times")
     with quarantine_storage().open(version.storage_name, "rb") as file:
-        report = scan_file(file, kind=version.kind, name=version.original_name)
+        try:
+            report = scan_file(file, kind=version.kind, name=version.original_name)
+        except (SoftTimeLimitExceeded, OSError, DatabaseError):
+            raise  # the task's business: "took too long", or worth another attempt
+        except Exception as error:
+            # Fail closed at once: a scanner that crashed on this file will crash again. The log keeps
+            # the frames but not the message, which may quote the file's content.
+            logger.error("The scan of upload version %s stopped with %s; it goes to a person as "
+                         "\"scan failed\".\n%s", version_id, type(error).__name__, _frames(error))
+            return version_scan_failed(version_id=version_id,
+                                       reason=f"the scanner stopped with an error ({type(error).__name__})")
     return _scan_finish(version_id=version_id, report=report)
 
 
+def _frames(error: BaseException) -> str:
+    """Where `error` happened (files, lines, functions, source lines), without its message or locals."""
+    return "Traceback (most recent call last):\n" + "".join(
+        traceback.format_list(traceback.extract_tb(error.__traceback__))
+    ) + type(error).__name__
+
+
 def version_scan_failed(*, version_id: int, reason: str) -> bool:
-    """After the last attempt: the upload goes to a person with the scan marked failed.
+    """After the last attempt, a time-out or a scanner crash: the upload goes to a person with the
+    scan marked failed (`reason` names the cause, never the file's content).
 
     A failed scan is never "completed": the file cannot be approved, only sent back or rejected.
     """
@@ -222,8 +242,12 @@ def _approve(upload: Upload, *, actor: User | None, reason: str = "", ip: str | 
 
 
 def _public_name(upload: Upload, version: UploadVersion) -> str:
-    # Stable per version, so a retried publication overwrites its own half-written copy.
-    return f"{upload.pk}/v{version.number}{filetypes.extension_of(version.original_name)}"
+    # Stable per version, so a retried publication overwrites its own half-written copy; never the uploader's
+    # name (readers download it as `version.public_name`).
+    from ..publishing import public_storage_name
+
+    return public_storage_name(upload_id=upload.pk, version_number=version.number,
+                               original_name=version.original_name)
 
 
 def upload_publish(*, upload_id: int) -> bool:
@@ -259,6 +283,12 @@ def upload_publish(*, upload_id: int) -> bool:
     return True
 
 
+def _without_values(report):
+    if not isinstance(report, dict):
+        return report
+    return {**report, "findings": [{**finding, "values": []} for finding in report.get("findings", [])]}
+
+
 def files_expire(*, now=None) -> int:
     """Delete quarantined files of rejected uploads and superseded versions after the retention
     period; each row and its audit record stay. Returns how many files were deleted."""
@@ -277,7 +307,9 @@ def files_expire(*, now=None) -> int:
                 continue
             quarantine_storage().delete(version.storage_name)
             version.file_deleted_at = now
-            version.save(update_fields=["file_deleted_at"])
+            # The values the scan found leave with the file; where and what kind stay for the record.
+            version.report = _without_values(version.report)
+            version.save(update_fields=["file_deleted_at", "report"])
             audit(Action.FILE_DELETED, upload=version.upload, version=version,
                   detail=_("after %(days)d days") % {"days": settings.ANONYMIZATION_RETENTION_DAYS})
             deleted += 1

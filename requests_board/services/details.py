@@ -146,9 +146,18 @@ def _clean_details(details: dict, *, actor: User, publishing: bool) -> dict:
             errors[field] = [_("Choose one of the options.")]
         cleaned[field] = value
     cleaned["serves_covid"] = bool(details.get("serves_covid"))
-    cleaned["data_license"] = collect(
-        clean_license, details.get("data_license") or default_license(LicenseKind.DATA), "data_license"
-    ) or ""
+    # No silent default: the forms preselect one, so a person has seen and confirmed it; an API
+    # client names it. A draft may leave it empty until it is published.
+    data_license = str(details.get("data_license") or "").strip()
+    if data_license:
+        cleaned["data_license"] = collect(clean_license, data_license, "data_license") or ""
+    else:
+        cleaned["data_license"] = ""
+        if publishing:
+            errors["data_license"] = [
+                _("Choose the license of your data; %(default)s is the default.")
+                % {"default": default_license(LicenseKind.DATA)}
+            ]
     cleaned["result_description"] = str(details.get("result_description") or "")
     if publishing:
         required = {

@@ -259,7 +259,7 @@ FILES = [
     ("record.json", lambda: json.dumps({"subject": "S-1", "dob": "1970-01-01",
                                         "visits": [{"note": "Phone 07700 900111 before visits"}]}).encode(),
      {"date_of_birth", "phone"}),
-    ("notes.md", lambda: "# Case notes\n\nShe lives at 221B Baker Street, London NW1 6XE.\n".encode(),
+    ("notes.md", lambda: b"# Case notes\n\nShe lives at 221B Baker Street, London NW1 6XE.\n",
      {"address", "postcode"}),
     ("bundle.zip", nested_zip, {"phone"}),
 ]

@@ -202,11 +202,15 @@ def test_retention_deletes_rejected_and_superseded_files_but_keeps_the_record(
     changed.refresh_from_db()
     kept = changed.current_version
     assert services.files_expire() == 0
+    assert any(finding["values"] for finding in changed.versions.get(number=1).findings)
     later = timezone.now() + datetime.timedelta(days=31)
     assert services.files_expire(now=later) == 2
     for version in (rejected.current_version, changed.versions.get(number=1)):
         version.refresh_from_db()
         assert version.file_deleted_at is not None and not quarantine_storage().exists(version.storage_name)
+        # The report stays for the record, without the values found: they leave with the file.
+        assert version.findings and all(finding["values"] == [] for finding in version.findings)
+        assert "example.org" not in str(version.report)
     assert quarantine_storage().exists(kept.storage_name)
     assert AuditRecord.objects.filter(action=Action.FILE_DELETED).count() == 2
     assert services.files_expire(now=later) == 0

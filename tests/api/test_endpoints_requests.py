@@ -88,6 +88,7 @@ def payload(**overrides) -> dict:
         "expertise": ["statistics"],
         "serves_covid": True,
         "patient_data": "no",
+        "data_license": "CC-BY-SA-4.0",
     }
     data.update(overrides)
     return data
@@ -323,7 +324,8 @@ def test_create_a_draft_needs_only_a_title_and_a_category(requester, public_cate
                                    format="json")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["state"] == "draft" and body["topic"] is None and body["data_license"] == "CC-BY-SA-4.0"
+    # No license is chosen for it silently: publishing asks for one.
+    assert body["state"] == "draft" and body["topic"] is None and body["data_license"] == ""
     assert RequestEvent.objects.filter(data_request_id=body["id"]).get().kind == "created"
 
 
@@ -355,7 +357,8 @@ def test_publishing_an_incomplete_request_names_every_missing_field(requester, p
                                                          "publish": True}, format="json")
     assert response.status_code == 400
     assert set(error_fields(response)) == {"question", "modality", "data_size", "result_description", "result_type",
-                                           "patient_data", "expertise", "serves_covid"}
+                                           "patient_data", "expertise", "serves_covid", "data_license"}
+    assert error_fields(response)["data_license"] == ["Choose the license of your data; CC-BY-SA-4.0 is the default."]
     assert DataRequest.objects.count() == 0
 
 

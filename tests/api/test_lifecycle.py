@@ -53,6 +53,7 @@ def details(**overrides) -> dict:
         "expertise": ["statistics"],
         "serves_covid": True,
         "patient_data": "no",
+        "data_license": "CC-BY-SA-4.0",
     }
     data.update(overrides)
     return data

@@ -105,6 +105,7 @@ def _plant_private_content():
         "result_description": "Weekly counts.", "result_type": "figure",
         "deadline": datetime.date.today() + datetime.timedelta(days=30),
         "expertise": [PRIVATE["anon_request_tag"]], "serves_covid": True, "patient_data": "yes",
+        "data_license": "CC-BY-SA-4.0",
     })
     assert waiting.needs_anonymization and waiting.cleared_at is None
     services.post_create(actor=anonymizer, topic_id=waiting.topic_id, raw=f"Checking it: {PRIVATE['anon_reply']}.")

@@ -21,6 +21,7 @@ def request_details(category, **overrides) -> dict:
         "expertise": ["statistics"],
         "serves_covid": True,
         "patient_data": "no",
+        "data_license": "CC-BY-SA-4.0",  # the forms preselect it; the service has no silent default
     }
     details.update(overrides)
     return details

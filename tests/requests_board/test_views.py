@@ -30,6 +30,7 @@ def form_data(category, **overrides):
         "expertise": "statistics, epidemiology",
         "serves_covid": "on",
         "patient_data": "no",
+        "data_license": "CC-BY-SA-4.0",  # preselected by the form, so a browser always sends it
         "action": "publish",
     }
     data.update(overrides)
@@ -59,6 +60,7 @@ def test_publishing_through_the_form(client, requester, public_category):
     ({"deadline": "next tuesday"}, "Enter a valid date"),
     ({"modality": "smell"}, "Select a valid choice"),
     ({"title": ""}, "short title"),
+    ({"data_license": None}, "Choose the license of your data; CC-BY-SA-4.0 is the default."),
 ])
 def test_bad_input_is_explained_and_nothing_is_saved(client, requester, public_category, overrides, words):
     sign_in(client, requester)

@@ -190,7 +190,7 @@ class Command(BaseCommand):
                 "title": title, "question": question, "category": categories[slug], "modality": modality,
                 "data_size": size, "data_links": links, "result_description": wanted, "result_type": result_type,
                 "deadline": today + datetime.timedelta(days=days) if days else None, "expertise": expertise,
-                "serves_covid": True, "patient_data": patient_data,
+                "serves_covid": True, "patient_data": patient_data, "data_license": "CC-BY-SA-4.0",
             }))
         if not created:
             return
