@@ -215,6 +215,23 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def member_kind(file, *, name: str) -> str:
+    """What an archive member is, from its content (as `inspect_upload` decides for an upload):
+    a kind of KINDS, or "executable:<what>" / "other:<what>" for what is never read or published.
+    A nested archive gets the upload's checks (paths, sizes, bombs), which raise ValidationError."""
+    file.seek(0)
+    found = sniff(file.read(4096))
+    file.seek(0)
+    if found == "zip":
+        found = _zip_kind(file)
+    if found is None:
+        found = EXTENSIONS.get(extension_of(name), "text")
+        if found not in ("csv", "tsv", "text"):
+            found = "text"
+    file.seek(0)
+    return found
+
+
 def inspect_upload(file, *, name: str) -> Inspection:
     """Decide what `file` is from its content and refuse it when we must. `name` is sanitized."""
     if file.size == 0:

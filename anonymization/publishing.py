@@ -61,6 +61,18 @@ def neutralize(value: str) -> str:
     return "'" + value
 
 
+_OTHER_DELIMITERS = ",;\t|"
+
+
+def _neutralize_field(value: str, delimiter: str) -> str:
+    """A text table's field made inert, also where a spreadsheet opening the file with another
+    delimiter than ours (a locale that splits on ";") would start a cell inside it."""
+    for other in _OTHER_DELIMITERS:
+        if other != delimiter and other in value:
+            value = other.join(neutralize(part) for part in value.split(other))
+    return neutralize(value)
+
+
 MAX_LINE = 1024 * 1024  # characters; a longer line (or field) stops the copy, as it stops the scan
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -93,7 +105,7 @@ def _neutralize_delimited(source, target, *, delimiter: str) -> None:
         csv.field_size_limit(MAX_LINE)
         writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if "\r\n" in sample else "\n")
         for row in csv.reader(_bounded_lines(stream), delimiter=delimiter):
-            writer.writerow([neutralize(cell) for cell in row])
+            writer.writerow([_neutralize_field(cell, delimiter) for cell in row])
         out.flush()
     finally:
         stream.detach()
@@ -591,7 +603,43 @@ def _strip_dicom(source, target) -> None:
 # --- The copy ----------------------------------------------------------------------------------
 
 
-def public_copy(source, *, kind: str):
+MAX_ARCHIVE_DEPTH = 3
+
+
+def _clean_archive(source, target, *, depth: int) -> None:
+    """An archive rebuilt member by member, each member's own clean copy (archives inside, three
+    levels deep); programs and what cannot be read are left out, and a member whose name the scan
+    would flag gets a neutral one in its folder."""
+    from .scanning.patterns import name_categories
+
+    if depth >= MAX_ARCHIVE_DEPTH:
+        raise ValueError("archives nested too deep to publish")
+    limit = settings.ANONYMIZATION_MAX_UNCOMPRESSED_BYTES
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for number, member in enumerate(original.infolist(), start=1):
+            if member.is_dir():
+                continue
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as data:
+                with original.open(member) as stream:
+                    remaining = limit
+                    while chunk := stream.read(2**20):
+                        remaining -= len(chunk)
+                        if remaining < 0:
+                            raise ValueError("archive member larger than declared")
+                        data.write(chunk)
+                kind = filetypes.member_kind(data, name=member.filename)
+                if kind.startswith(("executable:", "other:")):
+                    continue
+                name = member.filename
+                if name_categories(name):  # in the file's name or any folder's: the member goes to the top
+                    name = f"file-{number}{filetypes.extension_of(name)}"
+                with public_copy(data, kind=kind, depth=depth + 1) as clean:
+                    with copy.open(name, "w") as out:
+                        while chunk := clean.read(2**20):
+                            out.write(chunk)
+
+
+def public_copy(source, *, kind: str, depth: int = 0):
     """A temporary file holding the publishable copy of `source` (an open binary file)."""
     target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     source.seek(0)
@@ -610,6 +658,8 @@ def public_copy(source, *, kind: str):
         _strip_office(source, target)
     elif kind == "dicom":
         _strip_dicom(source, target)
+    elif kind == "zip":
+        _clean_archive(source, target, depth=depth)
     else:
         while chunk := source.read(2**20):
             target.write(chunk)

@@ -63,18 +63,10 @@ def _scan_archive(file, report: Report, *, depth: int) -> None:
                         if remaining < 0:
                             raise ValueError("archive member larger than declared")
                         copy.write(chunk)
-                copy.seek(0)
-                found = filetypes.sniff(copy.read(4096))
-                copy.seek(0)
-                if found == "zip":
-                    found = filetypes._zip_kind(copy)  # the same checks as an upload: paths, sizes, bombs
-                    if found == "zip" and depth >= MAX_ARCHIVE_DEPTH:
-                        report.add("nested_archive", detail=label)
-                        continue
-                if found is None:
-                    found = filetypes.EXTENSIONS.get(filetypes.extension_of(member.filename), "text")
-                    if found not in ("csv", "tsv", "text"):
-                        found = "text"
+                found = filetypes.member_kind(copy, name=member.filename)
+                if found == "zip" and depth >= MAX_ARCHIVE_DEPTH:
+                    report.add("nested_archive", detail=label)
+                    continue
                 if found.startswith(("executable:", "other:")):
                     report.add("unreadable", detail=f"member {label}: {found.split(':', 1)[1]}")
                     continue

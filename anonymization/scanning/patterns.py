@@ -107,16 +107,19 @@ NAME_ID = re.compile(r"\d{6,}")
 
 
 def name_categories(name: str) -> list[str]:
-    """What in a file name suggests a person: a given name followed by a capitalised word, a full date, an ID."""
+    """What in a file name (each folder of its path too) suggests a person: a given name followed by
+    a capitalised word, a full date, an ID, or anything the detector finds (an email, a phone number)."""
     found = []
-    stem = name.rsplit("/", 1)[-1]
-    tokens = [t for part in _SPLIT.split(stem) for t in _CAMEL.sub(" ", part).split()]
-    for first, second in zip(tokens, tokens[1:], strict=False):
-        if first.lower() in detector.GIVEN_NAMES and second[:1].isupper() and second.isalpha():
-            found.append("person_name")
-            break
-    if NAME_DATE.search(stem):
-        found.append("date")
-    if NAME_ID.search(stem) and "date" not in found:
-        found.append("id_number")
-    return found
+    for stem in name.replace("\\", "/").split("/"):
+        tokens = [t for part in _SPLIT.split(stem) for t in _CAMEL.sub(" ", part).split()]
+        for first, second in zip(tokens, tokens[1:], strict=False):
+            if first.lower() in detector.GIVEN_NAMES and second[:1].isupper() and second.isalpha():
+                found.append("person_name")
+                break
+        if NAME_DATE.search(stem):
+            found.append("date")
+        if NAME_ID.search(stem) and "date" not in found:
+            found.append("id_number")
+        found += [finding.kind for finding in detector.find_identifiers(stem)
+                  if finding.kind in ("email", "phone", "national_id", "medical_record")]
+    return list(dict.fromkeys(found))

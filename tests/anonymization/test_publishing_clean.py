@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 
 from anonymization.models import Upload
-from anonymization.publishing import neutralize, public_copy, public_file_name
+from anonymization.publishing import _neutralize_field, neutralize, public_copy, public_file_name
 from anonymization.scanning.patterns import is_formula
 from anonymization.storage import published_storage
 
@@ -91,10 +91,13 @@ def _csv_bytes(rows, *, delimiter=",") -> bytes:
 
 def _assert_neutral_table(data: bytes, *, delimiter: str, encoding: str = "utf-8-sig") -> None:
     rows = list(csv.reader(io.StringIO(data.decode(encoding), newline=""), delimiter=delimiter))
-    assert rows == [[neutralize(cell) for cell in row] for row in _formula_rows()]
+    assert rows == [[_neutralize_field(cell, delimiter) for cell in row] for row in _formula_rows()]
     for row in rows:
         for cell in row:
             assert not cell or cell[0] not in "=+-@\t\r\uff1d\uff0b\uff0d\uff20" or cell in INERT_CELLS
+            for other in ",;\t|".replace(delimiter, ""):  # nor where a reader splitting on another would
+                for part in cell.split(other)[1:]:
+                    assert not part or part[0] not in "=@\uff1d\uff20" or part.startswith("'")
 
 
 def test_published_csv_has_no_live_formula(published, public_request):
@@ -533,3 +536,38 @@ def test_a_clean_file_name_is_kept(published, public_request):
 ])
 def test_the_naming_rule(report, expected):
     assert public_file_name(upload_id=7, original_name="Jane Testpatient.xlsx", report=report) == expected
+
+
+# --- Archives ---------------------------------------------------------------------------------------
+
+def _zip(members: dict) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_published_archive_holds_clean_copies_of_its_members(published, public_request):
+    inner = _zip({"deeper/formulas.csv": _csv_bytes([["a", "b"], ["1", "=1+1"]])})
+    content = _zip({
+        "tables/formulas.csv": _csv_bytes(_formula_rows()),
+        "Jane_Testpatient_1970-01-01/notes.txt": b"Weekly counts only.\n",
+        "figures/letter.pdf": active_pdf(),
+        "nested/inner.zip": inner,
+    })
+    _upload, data = published(public_request, "bundle.zip", content)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert "tables/formulas.csv" in names and "figures/letter.pdf" in names
+        assert not any("Testpatient" in name for name in names)  # a flagged folder name is gone
+        assert any(re.fullmatch(r"file-\d+\.txt", name) for name in names)
+        _assert_neutral_table(archive.read("tables/formulas.csv"), delimiter=",")
+        assert b"/JavaScript" not in archive.read("figures/letter.pdf")
+        with zipfile.ZipFile(io.BytesIO(archive.read("nested/inner.zip"))) as nested:
+            assert b"'=1+1" in nested.read("deeper/formulas.csv")
+
+
+def test_a_field_that_another_delimiter_would_split_is_neutral_too():
+    data = _copy(_csv_bytes([["name", "note"], ["a", "fine;=1+1"], ["b", "x|@SUM(1)"]]), "csv")
+    assert b";'=1+1" in data and b"|'@SUM(1)" in data
