@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from forum import selectors as forum_selectors
 from forum.ratelimit import client_ip, rate_limited
 
 from . import selectors, services
@@ -28,7 +29,10 @@ from .storage import published_storage, quarantine_storage
 def queue(request):
     if not can_triage(request.user):
         raise Http404
-    return render(request, "anonymization/queue.html", selectors.triage_queue())
+    context = selectors.triage_queue()
+    # Texts held because they may identify a patient wait in the review queue, beside these files.
+    context["held_texts"] = forum_selectors.personal_data_review_count(user=request.user)
+    return render(request, "anonymization/queue.html", context)
 
 
 def _detail_context(request, upload, **forms) -> dict:

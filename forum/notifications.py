@@ -73,6 +73,7 @@ POST_HIDDEN, POST_APPROVED, POST_REJECTED, POST_REMOVED = (
     "post_hidden", "post_approved", "post_rejected", "post_removed",
 )
 PERSONAL_DATA_HELD, POST_HELD_IDENTIFYING = "personal_data_held", "post_held_identifying"
+POST_CLEARED, POST_NOT_CLEARED, EDIT_NOT_CLEARED = "post_cleared", "post_not_cleared", "edit_not_cleared"
 ACCOUNT_SILENCED, ACCOUNT_SUSPENDED = "account_silenced", "account_suspended"
 
 MODERATION_KINDS = [
@@ -108,6 +109,27 @@ MODERATION_KINDS = [
                       "of birth, a phone number or a record number. Only you and the anonymization team can see "
                       "it until they check it. If the identifier should not be there, edit your post to remove "
                       "it; the team will then publish it."),
+        group="moderation",
+    ),
+    NotificationKind(
+        POST_CLEARED, _("Your held posts checked and published"),
+        _("The anonymization team checked your post in “%(title)s”; it is published now"),
+        explanation=_("If they removed something that could identify a patient, the published text shows their "
+                      "edit, and your earlier version is kept only for moderators."),
+        group="moderation",
+    ),
+    NotificationKind(
+        POST_NOT_CLEARED, _("Your held posts not published"),
+        _("The anonymization team did not publish your post in “%(title)s”: it may identify a patient"),
+        explanation=_("Please write it again without names, dates of birth, contact details or record numbers "
+                      "of patients. If you think the check was wrong, reply in the topic or write to a moderator."),
+        group="moderation",
+    ),
+    NotificationKind(
+        EDIT_NOT_CLEARED, _("Your held edits not published"),
+        _("The anonymization team did not publish your edit of a post in “%(title)s”; the earlier text stays"),
+        explanation=_("Your edit may identify a patient. Please edit the post again without names, dates of "
+                      "birth, contact details or record numbers of patients."),
         group="moderation",
     ),
     NotificationKind(

@@ -166,10 +166,15 @@ def _after_submit(request, data_request, publish):
     return redirect(data_request.get_absolute_url())
 
 
+def _form_status(form) -> int:
+    """400 for a refused form; 200 when it only asks about possible identifiers (nothing is wrong yet)."""
+    return 400 if form.is_bound and form.errors and not getattr(form, "identifier_warning", None) else 200
+
+
 def _render_form(request, form, data_request):
     return render(request, "requests_board/request_form.html", {
         "form": form, "data_request": data_request, "common_expertise": COMMON_EXPERTISE,
-    }, status=400 if form.is_bound and form.errors else 200)
+    }, status=_form_status(form))
 
 
 @login_required
@@ -329,7 +334,7 @@ def request_update(request, pk):
                 messages.success(request, _("Your update is posted."))
             return redirect(post.get_absolute_url())
     return render(request, "requests_board/update_form.html", {"form": form, "data_request": data_request},
-                  status=400 if form.errors else 200)
+                  status=_form_status(form))
 
 
 @login_required
@@ -348,7 +353,7 @@ def request_result(request, pk):
                 messages.success(request, _("Your result is delivered. The requester is told and can accept it."))
             return redirect(result.post.get_absolute_url())
     return render(request, "requests_board/result_form.html", {"form": form, "data_request": data_request},
-                  status=400 if form.errors else 200)
+                  status=_form_status(form))
 
 
 @login_required

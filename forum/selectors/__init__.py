@@ -2,6 +2,7 @@
 from .moderation import (
     moderation_log_list,
     moderation_person_get,
+    personal_data_review_count,
     review_item_decided_or_pending_get,
     review_item_get,
     review_item_list,
@@ -57,7 +58,7 @@ from .topics import (
 
 __all__ = [
     "moderation_log_list", "moderation_person_get", "review_item_decided_or_pending_get", "review_item_get",
-    "review_item_list", "review_queue_size",
+    "personal_data_review_count", "review_item_list", "review_queue_size",
     "site_page_get", "terms_version_get", "terms_version_list",
     "describe_notifications", "notification_list", "notification_settings_for", "unread_notification_count",
     "LIST_ORDERS", "POSTS_PER_PAGE", "TERMS_CACHE_KEY", "TOP_PERIODS", "bookmark_list", "category_choices",

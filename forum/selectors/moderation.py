@@ -31,6 +31,13 @@ def review_item_decided_or_pending_get(*, user, pk: int) -> ReviewItem:
     return get_object_or_404(review_items_visible_to(user, ReviewItem.objects.all()), pk=pk)
 
 
+def personal_data_review_count(*, user) -> int:
+    """Pending review items about personal data `user` may act on (held texts and flags): one query."""
+    return review_items_visible_to(
+        user, ReviewItem.objects.filter(status=ReviewItem.Status.PENDING, personal_data=True)
+    ).count()
+
+
 def review_queue_size(*, user) -> int:
     return review_items_visible_to(user, ReviewItem.objects.filter(status=ReviewItem.Status.PENDING)).count()
 

@@ -316,14 +316,21 @@ def _tell_outcome(item: ReviewItem, post: Post, *, action: str, was_held: bool, 
     title = topic.title
     if item.kind == ReviewItem.Kind.IDENTIFYING and action != "approve" and post.number == 1:
         title = ""  # a first post's title went through the check with it and may be what identifies
+    identifying = item.kind == ReviewItem.Kind.IDENTIFYING
     if action == "approve":
         if was_held or was_hidden:  # published, or shown again after it was hidden
-            notify(user=post.author, kind=kinds.POST_APPROVED, key=f"review:{item.pk}:author",
-                   url=_post_url(post), topic=topic, title=title)
+            notify(user=item.proposed_by or post.author if item.has_proposal else post.author,
+                   kind=kinds.POST_CLEARED if identifying else kinds.POST_APPROVED,
+                   key=f"review:{item.pk}:author", url=_post_url(post), topic=topic, title=title)
     elif action == "reject" or was_held:
         author = item.proposed_by or post.author if item.has_proposal else post.author
-        notify(user=author, kind=kinds.POST_REJECTED, key=f"review:{item.pk}:author",
-               url=reverse("forum:notification-list"), topic=topic, title=title)
+        if identifying:
+            kind = kinds.EDIT_NOT_CLEARED if item.has_proposal else kinds.POST_NOT_CLEARED
+        else:
+            kind = kinds.POST_REJECTED
+        notify(user=author, kind=kind, key=f"review:{item.pk}:author",
+               url=_post_url(post) if item.has_proposal else reverse("forum:notification-list"), topic=topic,
+               title=title)
     else:
         notify(user=post.author, kind=kinds.POST_REMOVED, key=f"review:{item.pk}:author",
                url=reverse("forum:notification-list"), topic=topic, title=title)

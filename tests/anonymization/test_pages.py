@@ -158,8 +158,9 @@ SIGNED_IN_TEAM = 4 + 2
 SIGNED_IN_MEMBER = SIGNED_IN_TEAM
 # The queue: its three lists (waiting, with the uploader, recently decided), each with its topic,
 # uploader, current version and decider joined, then the requests' titles and deadlines for all of
-# them at once (one query, requests_board.anonymization_hooks.upload_subjects).
-QUEUE = SIGNED_IN_TEAM + 4
+# them at once (one query, requests_board.anonymization_hooks.upload_subjects); and the count of posts
+# held for the team in the review queue (one query).
+QUEUE = SIGNED_IN_TEAM + 5
 # The review page: the upload with its topic, category, post, uploader, versions and decider joined;
 # the request's title and deadline; the audit record of this very view (one insert); the versions with
 # their uploaders; the messages with their authors; and, for the team only, the audit log with its

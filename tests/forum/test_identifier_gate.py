@@ -158,7 +158,7 @@ def test_the_team_edits_the_identifier_out_and_clears_it(held_reply, anonymizer,
     post = fresh(held_reply)
     assert post.hidden == "" and post.raw == CLEAN
     assert PostRevision.objects.get(post=post, number=1).hidden is True  # the identifying version stays private
-    assert kinds.POST_APPROVED in [n.kind for n in told(requester)]
+    assert kinds.POST_CLEARED in [n.kind for n in told(requester)]
     assert [n.kind for n in told(volunteer)] == [kinds.POSTED]  # watchers hear now, of the clean text
     assert NAME_WORD not in page_text(Client(), post.topic)
     assert CLEAN in page_text(Client(), post.topic)
@@ -169,7 +169,7 @@ def test_the_team_rejects_a_held_post(held_reply, anonymizer, requester, volunte
     resolve(anonymizer, item, "reject", note="Please share aggregate numbers only.")
     post = fresh(held_reply)
     assert post.deleted_at is not None
-    assert kinds.POST_REJECTED in [n.kind for n in told(requester)]
+    assert kinds.POST_NOT_CLEARED in [n.kind for n in told(requester)]
     assert not Notification.objects.filter(user=volunteer).exists()
 
 
@@ -219,7 +219,7 @@ def test_a_held_edit_cleaned_and_cleared_by_the_team_goes_public(published, requ
     assert post.raw == cleaned and post.hidden == ""
     assert not PostRevision.objects.filter(raw=IDENTIFYING).exists()
     assert cleaned in page_text(Client(), post.topic)
-    assert kinds.POST_APPROVED in [n.kind for n in told(requester)]
+    assert kinds.POST_CLEARED in [n.kind for n in told(requester)]
 
 
 def test_a_rejected_held_edit_leaves_the_post_as_it_was(published, requester, anonymizer):
@@ -230,7 +230,7 @@ def test_a_rejected_held_edit_leaves_the_post_as_it_was(published, requester, an
     assert post.raw == CLEAN and post.hidden == "" and post.deleted_at is None
     item = fresh(item)
     assert item.status == "rejected" and item.proposed_raw == ""  # no copy of unpublished text is kept
-    assert kinds.POST_REJECTED in [n.kind for n in told(requester)]
+    assert kinds.EDIT_NOT_CLEARED in [n.kind for n in told(requester)]
 
 
 def test_a_clean_edit_withdraws_a_held_one(published, requester):
@@ -334,3 +334,8 @@ def test_a_reply_through_the_api_is_held_too(public_topic, requester, anonymizer
     assert post.hidden == Post.Hidden.PERSONAL_DATA
     listed = Client().get(f"/api/v1/topics/{public_topic.pk}/posts/").json()
     assert NAME_WORD not in str(listed)
+
+
+def test_the_anonymization_queue_points_to_held_texts(held_reply, anonymizer):
+    body = client_for(anonymizer).get("/anonymization/").content.decode()
+    assert "1 post or edit that may identify a patient waits in the review queue" in body
