@@ -94,26 +94,30 @@ ROLES = {
 }
 
 
-@pytest.mark.parametrize("role", list(ROLES) + ["author"])
+@pytest.mark.parametrize("role", list(ROLES) + ["author", "category moderator"])
 def test_who_reads_a_held_reply(role, held_reply, requester, public_topic):
-    """Only its author (on the page) and the anonymization team and moderators (in the review
-    queue) read held text; nobody reads it in search or the API but its author."""
+    """Only its author and moderators (on the page, in search and the API) and the anonymization team
+    (in the review queue) read held text; everybody else sees a placeholder at most."""
     if role == "author":
         user = requester
+    elif role == "category moderator":
+        user = UserFactory(totp=True)  # they read private data, so they sign in with a second factor
+        public_topic.category.moderators.add(user)
     elif ROLES[role] is None:
         user = None
     else:
         user = UserFactory(roles=ROLES[role], totp=role in ("anonymization team", "moderator"))
     client = client_for(user)
+    readers = ("author", "moderator", "category moderator")
     on_page = NAME_WORD in page_text(client, public_topic)
-    assert on_page == (role in ("author", "moderator"))
+    assert on_page == (role in readers)
     api = client.get(f"/api/v1/topics/{public_topic.pk}/posts/")
-    assert (NAME_WORD in api.content.decode()) == (role in ("author", "moderator"))
+    assert (NAME_WORD in api.content.decode()) == (role in readers)
     in_search = held_reply.pk in searched(user or ANONYMOUS, NAME_WORD)
-    assert in_search == (role in ("author", "moderator"))
+    assert in_search == (role in readers)
     queue = client.get("/review/")
     assert (queue.status_code == 200 and NAME_WORD in queue.content.decode()) == (
-        role in ("anonymization team", "moderator"))
+        role in ("anonymization team", "moderator", "category moderator"))
 
 
 def test_the_anonymous_page_cache_never_holds_held_text(held_reply, public_topic, requester):
