@@ -194,16 +194,21 @@ class PostDetail(APIView):
         return Response(post_data(request, pk))
 
     @extend_schema(operation_id="posts_partial_update", tags=["forum"], request=serializers.PostEditSerializer,
-                   responses=serializers.PostSerializer, summary=_("Edit a post"),
+                   responses={200: serializers.PostSerializer, 202: serializers.PostSerializer},
+                   summary=_("Edit a post"),
                    description=_("Your own post (or any, for moderators). Every edit keeps a revision; "
-                                 "fields left out keep their value."))
+                                 "fields left out keep their value. An edit that may identify a patient "
+                                 "answers 202: it waits for the anonymization team, and the post keeps its "
+                                 "earlier text until they clear it."))
     def patch(self, request, pk):
         limit(request, "edit")
         data = valid_input(serializers.PostEditSerializer, request)
         post = selectors.post_get(user=request.user, pk=pk)
         if "raw" in data or "title" in data:
-            services.post_edit(actor=request.user, post_id=pk, raw=data.get("raw"),
-                               title=data.get("title"), reason=data["reason"])
+            edited = services.post_edit(actor=request.user, post_id=pk, raw=data.get("raw"),
+                                        title=data.get("title"), reason=data["reason"])
+            if edited.edit_held:  # the post keeps its text until the anonymization team clears the edit
+                return Response(post_data(request, pk), status=status.HTTP_202_ACCEPTED)
         else:  # nothing to change, but still only for who may edit it
             check_can_edit_post(request.user, post)
         return Response(post_data(request, pk))

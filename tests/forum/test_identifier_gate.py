@@ -343,3 +343,10 @@ def test_a_reply_through_the_api_is_held_too(public_topic, requester, anonymizer
 def test_the_anonymization_queue_points_to_held_texts(held_reply, anonymizer):
     body = client_for(anonymizer).get("/anonymization/").content.decode()
     assert "1 post or edit that may identify a patient waits in the review queue" in body
+
+
+def test_an_edit_through_the_api_that_identifies_answers_202_and_keeps_the_text(published, requester):
+    client = client_for(requester)
+    response = client.patch(f"/api/v1/posts/{published.pk}/", {"raw": IDENTIFYING}, content_type="application/json")
+    assert response.status_code == 202 and response.json()["raw"] == CLEAN
+    assert fresh(published).raw == CLEAN
