@@ -1,7 +1,8 @@
 """Moderation and trust, one browser context per person. Real Chromium.
 
 A new member's reply with three links is refused with the reason and nothing is saved.
-A member flags a reply that names a (synthetic) patient as containing personal data:
+A member flags a reply that describes a (synthetic) patient well enough to recognise them, in words
+the identifier check cannot know, as containing personal data:
 the reply disappears at once for anonymous visitors, cached pages notwithstanding. A
 moderator, signed in with a second factor, finds it in the review queue, edits the
 identifier out and approves it; visitors see the edited text and a history without the
@@ -22,9 +23,11 @@ from tests.forum.factories import CategoryFactory, TopicFactory, UserFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TITLE = "Comparing synthetic tapir ward occupancy across two sites"
-IDENTIFIER = "MRN 000-TEST-123"
-PATIENT = "Jane Testpatient"
-REPLY = f"The outlier is patient {PATIENT}, {IDENTIFIER}, admitted twice in one week."
+# What a reader recognises and the identifier check cannot (no name, number or date): the text is
+# published, and a person's flag is what hides it.
+IDENTIFIER = "bed 7 of the synthetic east ward"
+PATIENT = "the night porter of ward 9"
+REPLY = f"The outlier is {PATIENT}, in {IDENTIFIER}, admitted twice in one week."
 REDACTED = "The outlier is one patient admitted twice in one week."
 PERSONAL_DATA = "Contains personal data that may identify a patient"
 HIDDEN_NOTE = "This post is hidden until a moderator reviews it."
