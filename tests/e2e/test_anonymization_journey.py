@@ -78,8 +78,8 @@ def clinician_uploads_identifying_csv(page, data_request):
     findings = current_version(page).locator("ul.findings")
     expect(findings).to_contain_text("Column “patient_name” looks like it holds names.")
     expect(findings).to_contain_text("Column “MRN” looks like it holds medical record numbers.")
-    # The report names places, never the values found there.
-    expect(page.get_by_text("Jane Testpatient", exact=False)).to_have_count(0)
+    # The report names the places, and shows the values found to the uploader (and the team) only.
+    expect(findings.locator("mark", has_text="Jane Testpatient")).to_have_count(1)
     # The uploader neither decides nor reads the audit log.
     expect(page.get_by_role("button", name="Record decision")).to_have_count(0)
     expect(page.locator("details.audit-log")).to_have_count(0)
