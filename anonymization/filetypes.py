@@ -35,6 +35,11 @@ KINDS = {kind.name: kind for kind in (
          "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",)),
     Kind("pptx", gettext_lazy("PowerPoint presentation"),
          "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",)),
+    Kind("odt", gettext_lazy("OpenDocument text"), "application/vnd.oasis.opendocument.text", (".odt",)),
+    Kind("ods", gettext_lazy("OpenDocument spreadsheet"), "application/vnd.oasis.opendocument.spreadsheet",
+         (".ods",)),
+    Kind("odp", gettext_lazy("OpenDocument presentation"), "application/vnd.oasis.opendocument.presentation",
+         (".odp",)),
     Kind("zip", gettext_lazy("ZIP archive"), "application/zip", (".zip",)),
     Kind("pdf", gettext_lazy("PDF document"), "application/pdf", (".pdf",)),
     Kind("png", gettext_lazy("PNG image"), "image/png", (".png",)),
@@ -44,7 +49,11 @@ KINDS = {kind.name: kind for kind in (
 )}
 TABULAR = ("csv", "tsv")
 IMAGES = ("png", "jpeg", "tiff")
-OFFICE = ("xlsx", "docx", "pptx")
+OFFICE = ("xlsx", "docx", "pptx")  # Office Open XML only: publishing cleans them as such
+OPENDOCUMENT = ("odt", "ods", "odp")
+# An OpenDocument package names its type in its `mimetype` member (ODF 1.3 part 2, section 3.3).
+_OPENDOCUMENT_MIMETYPES = {KINDS[name].content_type: name for name in OPENDOCUMENT}
+_MAX_MIMETYPE_BYTES = 256
 EXTENSIONS = {extension: kind.name for kind in KINDS.values() for extension in kind.extensions}
 
 _EXECUTABLE_MAGIC = (
@@ -137,7 +146,7 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def _zip_kind(file) -> str:
-    """"xlsx", "docx", "pptx" or "zip", after checking every member name and the sizes."""
+    """"xlsx", "docx", "pptx", "odt", "ods", "odp" or "zip", after checking every member name and the sizes."""
     file.seek(0)
     try:
         archive = zipfile.ZipFile(file)
@@ -173,6 +182,14 @@ def _zip_kind(file) -> str:
         for prefix, kind in (("xl/", "xlsx"), ("word/", "docx"), ("ppt/", "pptx")):
             if any(name.startswith(prefix) for name in names):
                 return kind
+    mimetype = next((member for member in members if member.filename == "mimetype"), None)
+    if mimetype is not None and mimetype.file_size <= _MAX_MIMETYPE_BYTES:
+        try:
+            declared = archive.read(mimetype).decode("ascii", errors="replace").strip()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            _refuse(_("This ZIP file is damaged and cannot be opened."), "bad_archive")
+        if declared in _OPENDOCUMENT_MIMETYPES:
+            return _OPENDOCUMENT_MIMETYPES[declared]
     return "zip"
 
 
@@ -213,6 +230,18 @@ def sniff(head: bytes) -> str | None:
         if head.lstrip().lower().startswith(magic.lower()):
             return f"other:{what}"
     return None
+
+
+def copy_bounded(stream, target, *, limit: int) -> None:
+    """Copy an archive member's stream into `target`, refusing more than `limit` bytes (a member may
+    inflate past what its header declared)."""
+    remaining = limit
+    while chunk := stream.read(2**20):
+        remaining -= len(chunk)
+        if remaining < 0:
+            raise ValueError("archive member larger than declared")
+        target.write(chunk)
+    target.seek(0)
 
 
 def member_kind(file, *, name: str) -> str:

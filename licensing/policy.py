@@ -23,7 +23,7 @@ COMMON_CODE_LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "BSD-2-Clause", "GP
                         "GPL-2.0-or-later", "LGPL-3.0-or-later", "MPL-2.0", "AGPL-3.0-or-later", "ISC",
                         "EUPL-1.2", "Unlicense")
 FIGURE_KINDS = frozenset({"png", "jpeg", "tiff"})
-TABLE_KINDS = frozenset({"csv", "tsv", "xlsx"})
+TABLE_KINDS = frozenset({"csv", "tsv", "xlsx", "ods"})
 
 
 class Kind(models.TextChoices):

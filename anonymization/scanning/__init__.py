@@ -31,6 +31,10 @@ def _scan_content(file, kind: str, report: Report, *, depth: int, name: str = ""
         tabular.scan_xlsx(file, report)
     elif kind in ("docx", "pptx"):
         documents.scan_office(file, report)
+    elif kind == "ods":
+        tabular.scan_ods(file, report)  # the cells, and the text, comments and metadata as for odt and odp
+    elif kind in filetypes.OPENDOCUMENT:
+        documents.scan_opendocument(file, report)
     elif kind in filetypes.IMAGES:
         media.scan_image(file, report)
     elif kind == "dicom":
@@ -57,12 +61,7 @@ def _scan_archive(file, report: Report, *, depth: int) -> None:
                 report.add("name_in_member", subject=category, detail=label)
             with tempfile.SpooledTemporaryFile(max_size=8 * 2**20) as copy:
                 with archive.open(member) as source:
-                    remaining = settings.ANONYMIZATION_MAX_UNCOMPRESSED_BYTES
-                    while chunk := source.read(2**20):
-                        remaining -= len(chunk)
-                        if remaining < 0:
-                            raise ValueError("archive member larger than declared")
-                        copy.write(chunk)
+                    filetypes.copy_bounded(source, copy, limit=settings.ANONYMIZATION_MAX_UNCOMPRESSED_BYTES)
                 found = filetypes.member_kind(copy, name=member.filename)
                 if found == "zip" and depth >= MAX_ARCHIVE_DEPTH:
                     report.add("nested_archive", detail=label)

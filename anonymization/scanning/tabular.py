@@ -1,6 +1,7 @@
-"""Tables (CSV, TSV, every sheet of an XLSX, hidden ones too) and plain text, Markdown and JSON:
+"""Tables (CSV, TSV, every sheet of an XLSX or ODS, hidden ones too) and plain text, Markdown and JSON:
 identifying headers, identifying values (the detector, on every cell and line), formulas."""
 import csv
+import datetime
 import functools
 import io
 import json
@@ -11,6 +12,7 @@ from django.conf import settings
 from .. import detector
 from ..filetypes import text_encoding
 from . import patterns
+from .documents import ODF_CELLS, ODF_PARAGRAPHS, odf, odf_text, scan_opendocument
 from .report import REPORT_SUBJECT, Report, add_text_findings
 
 # Cells that cannot hold an identifier on their own, skipped without running the detector: a single
@@ -237,3 +239,137 @@ def scan_xlsx(file, report: Report) -> None:
             sheet.finish()
     finally:
         workbook.close()
+
+
+# --- OpenDocument spreadsheets ----------------------------------------------------------------------
+
+ODS_MAX_COLUMNS = 16384  # the most columns LibreOffice Calc has; cells beyond are not read
+# Copies of one repeated non-empty row that are read (at most ODS_MAX_ROW_COPIES, and no more than
+# ODS_MAX_COPIED_CELLS cells): further copies hold the same values, so they add cells to the report, never
+# a new kind of finding, and a few bytes of XML cannot cost minutes of scan.
+ODS_MAX_ROW_COPIES = 1000
+ODS_MAX_COPIED_CELLS = 100_000
+
+
+def _ods_repeat(element, attribute: str) -> int:
+    """A repeat count (table:number-rows-repeated, table:number-columns-repeated), at least 1."""
+    value = element.get(odf(attribute), "1")
+    return max(int(value), 1) if value.isdigit() and len(value) < 12 else 1
+
+
+def _ods_value(attributes, paragraphs: list[str]):
+    """A cell's value as the XLSX scan sees one: numbers as numbers, dates as dates, text as text."""
+    value_type = attributes.get(odf("office:value-type"))
+    try:
+        if value_type in ("float", "percentage", "currency"):
+            number = float(attributes.get(odf("office:value"), ""))
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
+        if value_type == "date":
+            value = attributes.get(odf("office:date-value"), "")
+            return datetime.date.fromisoformat(value) if len(value) == 10 else datetime.datetime.fromisoformat(value)
+        if value_type == "boolean":
+            return attributes.get(odf("office:boolean-value")) == "true"
+    except ValueError:
+        pass  # a value the file spells wrongly is read as the text it shows
+    return "\n".join(paragraphs) or attributes.get(odf("office:string-value")) or None
+
+
+class _OdsSheets:
+    """content.xml of an OpenDocument spreadsheet fed to _Sheet row by row. Repeated empty cells and rows
+    are counted, never built; repeated values are built up to ODS_MAX_COLUMNS and ODS_MAX_ROW_COPIES."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.max_cells = settings.ANONYMIZATION_SCAN_MAX_CELLS
+        self.cells = 0
+        self.hidden_styles: set[str] = set()
+        self.depth = 0  # tables inside tables (in a cell or a shape) are text, read by the document scan
+        self.sheet: _Sheet | None = None
+        self.name = ""
+        self.row_number = 0
+        self.row: list | None = None
+        self.cell = None
+
+    def handle(self, event: str, element, ancestors) -> bool:
+        """Take one event of odf_events; False when the cell budget is spent."""
+        tag = element.tag
+        if event == "start":
+            if tag == odf("style:table-properties") and element.get(odf("table:display")) == "false" and ancestors:
+                self.hidden_styles.add(ancestors[-1].get(odf("style:name")))
+            elif tag == odf("table:table"):
+                self.depth += 1
+                if self.depth == 1 and ancestors and ancestors[-1].tag == odf("office:spreadsheet"):
+                    self._start_sheet(element)
+            elif self.sheet is not None and self.depth == 1:
+                if tag == odf("table:table-row"):
+                    self.row, self.formulas, self.pending = [], [], 0
+                    self.copies = _ods_repeat(element, "table:number-rows-repeated")
+                elif tag in ODF_CELLS and self.row is not None:
+                    self.cell, self.paragraphs = element, []
+            return True
+        if tag == odf("table:table"):
+            if self.depth == 1 and self.sheet is not None:
+                self.sheet.finish()
+                self.sheet = None
+            self.depth -= 1
+        elif self.sheet is None or self.depth != 1:
+            pass
+        elif tag in ODF_PARAGRAPHS and ancestors and ancestors[-1] is self.cell:
+            self.paragraphs.append(odf_text(element))  # the cell's own text, not its comment's
+        elif element is self.cell:
+            self._end_cell(element)
+            self.cell = None
+        elif tag == odf("table:table-row") and self.row is not None:
+            return self._end_row()
+        return True
+
+    def _start_sheet(self, element) -> None:
+        self.name = (element.get(odf("table:name")) or "")[:40]
+        if element.get(odf("table:style-name")) in self.hidden_styles:
+            self.report.add("hidden_sheet", detail=self.name)
+        self.sheet = _Sheet(self.report, prefix=f"{self.name}!")
+        self.row_number = 0
+
+    def _end_cell(self, cell) -> None:
+        count = _ods_repeat(cell, "table:number-columns-repeated")
+        formula = cell.get(odf("table:formula"))
+        value = _ods_value(cell.attrib, self.paragraphs)
+        if value is None and not formula:
+            self.pending = min(self.pending + count, ODS_MAX_COLUMNS)  # empty cells: counted, not built
+            return
+        start = len(self.row) + self.pending
+        take = max(min(count, ODS_MAX_COLUMNS - start), 0)
+        if take < count:
+            self.report.add("partial_scan", detail=f"columns after {_column_letter(ODS_MAX_COLUMNS - 1)}")
+        if not take:
+            return
+        self.row.extend([None] * self.pending)
+        self.pending = 0
+        self.row.extend([value if value is not None else ""] * take)
+        if formula:
+            self.formulas.extend(range(start, start + take))
+
+    def _end_row(self) -> bool:
+        row, self.row = self.row, None
+        if row or self.row_number == 0:  # the first row is the header row, even empty
+            copies = min(self.copies, ODS_MAX_ROW_COPIES, max(ODS_MAX_COPIED_CELLS // max(len(row), 1), 1))
+            for copy in range(copies if row else 1):
+                number = self.row_number + 1 + copy
+                self.sheet.feed(number, row)
+                for column in self.formulas:
+                    self.report.add("formula", cell=self.sheet.cell(number, column))
+                self.cells += len(row)
+                if self.cells >= self.max_cells:
+                    self.report.add("partial_scan", detail=f"stopped in sheet {self.name}")
+                    self.sheet.finish()
+                    self.sheet = None
+                    return False
+        self.row_number += self.copies
+        return True
+
+
+def scan_ods(file, report: Report) -> None:
+    """An OpenDocument spreadsheet: every sheet, hidden ones too, cell by cell as for CSV and XLSX, with
+    formulas, stopping at ANONYMIZATION_SCAN_MAX_CELLS; and, in the same streamed pass over content.xml,
+    its other text, comments and metadata (documents.scan_opendocument)."""
+    scan_opendocument(file, report, sheets=_OdsSheets(report).handle)

@@ -277,3 +277,80 @@ CLEAN_FILES = [
     ("plot.jpg", jpeg_with_software_only),
     ("summary.json", lambda: json.dumps({"version": "3.1.4.1", "cases": 1234, "regions": ["North"]}).encode()),
 ]
+
+
+# --- OpenDocument (appended): packages written by hand, `mimetype` stored first as the format asks ------
+
+ODF_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+    'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" '
+    'xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0" '
+    'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+    'xmlns:xlink="http://www.w3.org/1999/xlink" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" '
+    'xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.3"'
+)
+ODF_MIMETYPES = {"odt": "application/vnd.oasis.opendocument.text",
+                 "ods": "application/vnd.oasis.opendocument.spreadsheet",
+                 "odp": "application/vnd.oasis.opendocument.presentation"}
+
+
+def odf_meta(*fields: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document-meta {ODF_NAMESPACES}><office:meta>'
+            f'{"".join(fields)}</office:meta></office:document-meta>')
+
+
+def opendocument(kind: str, body: str, *, styles: str = "", meta: str = "", automatic_styles: str = "",
+                 extra: dict | None = None) -> bytes:
+    """An .odt, .ods or .odp package: `body` inside office:text, office:spreadsheet or office:presentation,
+    `styles` inside style:master-page (headers, footers), `meta` as the whole meta.xml, `extra` members."""
+    element = {"odt": "text", "ods": "spreadsheet", "odp": "presentation"}[kind]
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODF_NAMESPACES}>'
+               f'<office:automatic-styles>{automatic_styles}</office:automatic-styles>'
+               f'<office:body><office:{element}>{body}</office:{element}></office:body></office:document-content>')
+    style_part = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-styles {ODF_NAMESPACES}>'
+                  f'<office:master-styles><style:master-page style:name="Standard">{styles}</style:master-page>'
+                  '</office:master-styles></office:document-styles>')
+    members = {"content.xml": content, "styles.xml": style_part, "meta.xml": meta or odf_meta(), **(extra or {})}
+    entries = "".join(f'<manifest:file-entry manifest:full-path="{name}" manifest:media-type="text/xml"/>'
+                      for name in members)
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?>'
+                '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+                'manifest:version="1.3">'
+                f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{ODF_MIMETYPES[kind]}"/>'
+                f'{entries}</manifest:manifest>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), ODF_MIMETYPES[kind], compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", manifest)
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def odt_with_body_text() -> bytes:
+    return opendocument("odt", '<text:h text:outline-level="1">Discharge letter</text:h>'
+                               '<text:p>Jane Testpatient, born 1970-01-01, went home on Monday.</text:p>',
+                        styles="<style:footer><text:p>Ward 3, hospital number RX-7654321</text:p></style:footer>")
+
+
+def clean_ods() -> bytes:
+    """Counts by region, written by an organisation: nothing to report."""
+    rows = [("region", "week", "cases"), ("North", "2020-W01", 12), ("South", "2020-W01", 7)]
+    cells = "".join(
+        "<table:table-row>" + "".join(
+            f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p>'
+            "</table:table-cell>" if isinstance(value, int) else
+            f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+            for value in row) + "</table:table-row>" for row in rows)
+    return opendocument("ods", f'<table:table table:name="Counts">{cells}</table:table>',
+                        meta=odf_meta("<meta:initial-creator>Synthetic Public Health Institute</meta:initial-creator>"))
+
+
+FILES.append(("letter.odt", odt_with_body_text, {"name", "date_of_birth", "medical_record"}))
+CLEAN_FILES.append(("counts.ods", clean_ods))
