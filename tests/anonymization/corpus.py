@@ -176,20 +176,14 @@ def pdf_with_text(pages: list[str], author: str = "") -> bytes:
 
 def _dicom(*, patient_name: str, patient_id: str, identity_removed: bool = False, nested_name: str = "",
            private_text: str = "") -> bytes:
-    from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+    from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    dataset = FileDataset("synthetic.dcm", {}, file_meta=meta, preamble=b"\0" * 128)
-    dataset.SOPClassUID = SecondaryCaptureImageStorage
-    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    from .files import dicom_bytes, new_dicom
+
+    dataset = new_dicom()
     dataset.PatientName = patient_name
     dataset.PatientID = patient_id
-    dataset.Modality = "OT"
     dataset.BurnedInAnnotation = "NO"
     if identity_removed:
         dataset.PatientIdentityRemoved = "YES"
@@ -202,13 +196,7 @@ def _dicom(*, patient_name: str, patient_id: str, identity_removed: bool = False
     if private_text:
         block = dataset.private_block(0x0011, "SYNTHETIC VENDOR", create=True)
         block.add_new(0x01, "LO", private_text)
-    dataset.Rows, dataset.Columns = 2, 2
-    dataset.SamplesPerPixel, dataset.PhotometricInterpretation = 1, "MONOCHROME2"
-    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = 8, 8, 7, 0
-    dataset.PixelData = bytes([0, 64, 128, 255])
-    out = io.BytesIO()
-    dataset.save_as(out, enforce_file_format=True)
-    return out.getvalue()
+    return dicom_bytes(dataset)
 
 
 def png_with_text_chunk() -> bytes:

@@ -113,7 +113,8 @@ def plain_png() -> bytes:
     return out.getvalue()
 
 
-def dicom_with_patient() -> bytes:
+def new_dicom():
+    """A minimal secondary-capture DICOM dataset with a 2x2 picture; callers add the fields they test."""
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
@@ -124,19 +125,28 @@ def dicom_with_patient() -> bytes:
     dataset = FileDataset("synthetic.dcm", {}, file_meta=meta, preamble=b"\0" * 128)
     dataset.SOPClassUID = SecondaryCaptureImageStorage
     dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    dataset.PatientName = "Testpatient^Jane"
-    dataset.PatientID = "SYN-000001"
-    dataset.PatientBirthDate = "19700101"
-    dataset.InstitutionName = "Synthetic General Hospital"
-    dataset.BurnedInAnnotation = "YES"
     dataset.Modality = "OT"
     dataset.Rows, dataset.Columns = 2, 2
     dataset.SamplesPerPixel, dataset.PhotometricInterpretation = 1, "MONOCHROME2"
     dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = 8, 8, 7, 0
     dataset.PixelData = bytes([0, 64, 128, 255])
+    return dataset
+
+
+def dicom_bytes(dataset) -> bytes:
     out = io.BytesIO()
     dataset.save_as(out, enforce_file_format=True)
     return out.getvalue()
+
+
+def dicom_with_patient() -> bytes:
+    dataset = new_dicom()
+    dataset.PatientName = "Testpatient^Jane"
+    dataset.PatientID = "SYN-000001"
+    dataset.PatientBirthDate = "19700101"
+    dataset.InstitutionName = "Synthetic General Hospital"
+    dataset.BurnedInAnnotation = "YES"
+    return dicom_bytes(dataset)
 
 
 def pdf_with_author() -> bytes:

@@ -306,18 +306,12 @@ def test_a_pdf_copy_keeps_its_pages_and_loses_its_metadata():
 def nested_dicom() -> bytes:
     """A DICOM file naming its synthetic patient at the top, in sequences two levels deep (in items the
     profile keeps and in items it removes) and in private tags, with a phone number in a private tag."""
-    from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+    from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+    from pydicom.uid import SecondaryCaptureImageStorage, generate_uid
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.SourceApplicationEntityTitle = "TESTPATIENT_WS"
-    dataset = FileDataset("synthetic.dcm", {}, file_meta=meta, preamble=b"\0" * 128)
-    dataset.SOPClassUID = SecondaryCaptureImageStorage
-    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    dataset = files.new_dicom()
+    dataset.file_meta.SourceApplicationEntityTitle = "TESTPATIENT_WS"
     dataset.StudyInstanceUID = generate_uid()
     dataset.SeriesInstanceUID = generate_uid()
     dataset.PatientName = "Testpatient^Jane"
@@ -350,14 +344,7 @@ def nested_dicom() -> bytes:
     referenced.PurposeOfReferenceCodeSequence = Sequence([deeper])
     referenced.add_new(0x00091010, "LO", "Jane Testpatient")
     dataset.ReferencedImageSequence = Sequence([referenced])
-    dataset.Modality = "OT"
-    dataset.Rows, dataset.Columns = 2, 2
-    dataset.SamplesPerPixel, dataset.PhotometricInterpretation = 1, "MONOCHROME2"
-    dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = 8, 8, 7, 0
-    dataset.PixelData = bytes([0, 64, 128, 255])
-    out = io.BytesIO()
-    dataset.save_as(out, enforce_file_format=True)
-    return out.getvalue()
+    return files.dicom_bytes(dataset)
 
 
 def _all_elements(dataset):
