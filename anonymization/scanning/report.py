@@ -51,12 +51,16 @@ class Report:
         self._findings: dict[tuple, dict] = {}
 
     def add(self, code: str, *, subject: str = "", detail: str = "", cell: str | None = None, count: int = 1,
-            value: str | None = None):
+            value: str | None = None, confidence: str = "high"):
+        """One occurrence; a finding's confidence is the strongest of its occurrences' ("high" unless
+        the detector said "medium": weak evidence a reviewer weighs, which never clears a file alone)."""
         key = (code, subject, detail)
         finding = self._findings.setdefault(
             key, {"code": code, "subject": subject, "detail": str(detail)[:200], "count": 0, "cells": [],
-                  "values": []}
+                  "values": [], "confidence": confidence}
         )
+        if confidence == "high":
+            finding["confidence"] = "high"
         finding["count"] += count
         if cell is not None and len(finding["cells"]) < MAX_CELLS_LISTED:
             finding["cells"].append(cell)
@@ -87,7 +91,8 @@ def add_text_findings(report: Report, text: str, *, cell: str, code: str = "iden
     window, overlap = detector.MAX_TEXT, 200
     for start in range(0, max(len(text), 1), window - overlap):
         for finding in detector.find_identifiers(text[start:start + window]):
-            report.add(code, subject=REPORT_SUBJECT.get(finding.kind, finding.kind), cell=cell, value=finding.value)
+            report.add(code, subject=REPORT_SUBJECT.get(finding.kind, finding.kind), cell=cell, value=finding.value,
+                       confidence=finding.confidence)
         if start + window >= len(text):
             break
 

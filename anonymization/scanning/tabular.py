@@ -30,11 +30,11 @@ _IDENTIFIER_COLUMNS = ("name", "email", "phone", "date_of_birth", "address", "po
 
 @functools.lru_cache(maxsize=65536)
 def _cell_findings(text: str, column_kind: str | None, header: str) -> tuple:
-    """(subject, value) pairs found in one cell; cached, since tables repeat their values."""
+    """(subject, value, confidence) found in one cell; cached, since tables repeat their values."""
     if column_kind not in _IDENTIFIER_COLUMNS and _INERT.fullmatch(text):
         return ()
     return tuple(
-        (REPORT_SUBJECT.get(finding.kind, finding.kind), finding.value)
+        (REPORT_SUBJECT.get(finding.kind, finding.kind), finding.value, finding.confidence)
         for finding in detector.value_identifiers(text, column_kind=column_kind, header=header)
     )
 
@@ -99,9 +99,9 @@ class _Sheet:
             elif row_number > 1:
                 # A whole cell that is an identifier, or one inside free text ("call +44 …").
                 header = self.headers[column] if column < len(self.headers) else ""
-                for subject, found in _cell_findings(value.strip()[:2000], column_kind, header):
+                for subject, found, confidence in _cell_findings(value.strip()[:2000], column_kind, header):
                     self.report.add("identifier_value", subject=subject, detail=self.header(column),
-                                    cell=self.cell(row_number, column), value=found)
+                                    cell=self.cell(row_number, column), value=found, confidence=confidence)
 
     def finish(self) -> None:
         for column, found in self.dates.items():
@@ -213,8 +213,9 @@ def _scan_json(file, report: Report) -> bool:
                 report.add("identifier_value", subject="date_of_birth", detail=key[:80], cell=path, value=text)
                 continue
             if isinstance(value, str) or category in _IDENTIFIER_COLUMNS:
-                for subject, found in _cell_findings(text[:2000], category, key[:80]):
-                    report.add("identifier_value", subject=subject, detail=key[:80], cell=path, value=found)
+                for subject, found, confidence in _cell_findings(text[:2000], category, key[:80]):
+                    report.add("identifier_value", subject=subject, detail=key[:80], cell=path, value=found,
+                               confidence=confidence)
     return True
 
 

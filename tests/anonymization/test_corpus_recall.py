@@ -57,3 +57,11 @@ def test_the_report_shows_the_values_found_and_where():
     _found, findings = file_kinds("letter.pdf", corpus.pdf_with_text(["Nothing", "MRN: 12345678"]))
     record = next(f for f in findings if f["subject"] == "medical_record")
     assert record["cells"] == ["page 2"]
+
+
+def test_findings_carry_the_detectors_confidence():
+    content = corpus._csv([["id", "notes"], ["1", "Reviewed with Maria Garcia"], ["2", "Call 07700 900123"]])
+    _found, findings = file_kinds("notes.csv", content)
+    by_subject = {finding["subject"]: finding for finding in findings}
+    assert by_subject["name"]["confidence"] == "medium"  # a bare name: weak evidence for the reviewer
+    assert by_subject["phone"]["confidence"] == "high"
