@@ -21,7 +21,7 @@ from .report import REPORT_SUBJECT, Report, add_text_findings
 # that says so is caught by its column.
 _INERT = re.compile(
     r"[A-Za-z]{1,40}|[+-]?\d{1,6}(?:[.,]\d+)?(?:[eE][+-]?\d+)?%?|[+-]?[.,]\d+|[A-Za-z]{0,3}\d{0,3}"
-    r"|[A-Za-z]{1,8}[-_]\d{1,9}|\d{4}-W\d{1,2}|\d{1,3}(?:-\d{1,3}|\+)|[A-Za-z]+(?:[ /-][A-Za-z]+){0,3}"
+    r"|[A-Za-z]{1,8}[-_]\d{1,9}|\d{4}-W\d{1,2}|\d{1,3}(?:-\d{1,3}|\+)|[A-Za-z][a-z]*(?:[ /-][a-z]+){0,3}"
 )
 # Columns whose every value is an identifier whatever it looks like (from the header's words).
 _IDENTIFIER_COLUMNS = ("name", "email", "phone", "date_of_birth", "address", "postcode", "national_id",
