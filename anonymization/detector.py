@@ -54,8 +54,8 @@ class Finding:
 # --- Context -------------------------------------------------------------------------------
 
 _PATIENT_CONTEXT = re.compile(
-    r"\b(patients?|pt|case|subject|client|admitted|discharged|deceased|resident|inpatient|outpatient"
-    r"|his name|her name|name(d|s)?|called|mr|mrs|ms|miss|mx)\b|患者|病人|病例|姓名|住院|就诊",
+    r"\b(patients?|pt|admitted|discharged|deceased|inpatient|outpatient|index case"
+    r"|his name|her name|name|named|called|mr|mrs|ms|miss|mx)\b|患者|病人|病例|姓名|住院|就诊",
     re.IGNORECASE,
 )
 _VERSION_CONTEXT = re.compile(

@@ -130,3 +130,8 @@ def test_a_version_column_is_not_an_address():
 def test_a_long_text_is_bounded():
     text = "x " * 300_000 + "jane.testpatient@example.org"
     assert find_identifiers(text) == []  # past MAX_TEXT: callers split large documents
+
+
+def test_a_colleague_named_beside_ordinary_words_is_not_held():
+    assert not holds(find_identifiers("In this use case Maria Garcia suggested a survival model."))
+    assert holds(find_identifiers("The patient Maria Fictionpatient recovered."))
