@@ -310,6 +310,8 @@ def _publish_or_hold(post: Post, actor: User, *, fields: dict) -> None:
     post.findings = screening["findings"]
     post.held_identifying = screening["hold"]
     if screening["hold"]:
+        if _should_hold(actor, post):
+            post_hold(post)  # a new member's post waits for a moderator too: held for approval first
         post_hold_identifying(post, findings=screening["findings"])
         post.held = True
     elif _should_hold(actor, post):
@@ -382,8 +384,15 @@ def edit_locked_post(
     if title is not None and post.number == 1:
         new_title = _clean_title(title)
     if raw == post.raw and new_title == topic.title and not details:
+        if screen:
+            withdraw_held_edit(post)  # saving the published text again takes a held edit back
         return post
     rendered = _render_or_field_error(raw)
+    if screen and reason and screen_fields({"reason": reason})["hold"]:
+        raise ValidationError({"reason": _(
+            "The reason for the edit is public in the post's history; please leave out what could identify a "
+            "patient."
+        )})
     if actor.pk == post.author_id:
         _check_new_member_limits(actor, rendered.html)
     if screen:
@@ -424,7 +433,11 @@ def _set_post_deleted(post: Post, actor: User, *, deleted: bool) -> None:
     A first post carries its topic with it. Authors tidying their own replies is not
     moderation, so only other people's deletes are recorded as events.
     """
+    from .moderation import withdraw_held_edit
+
     topic = post.topic
+    if deleted:
+        withdraw_held_edit(post)  # a deleted post's held edit is never to be published
     now = timezone.now() if deleted else None
     post.deleted_at, post.deleted_by = now, actor if deleted else None
     post.save(update_fields=["deleted_at", "deleted_by"])

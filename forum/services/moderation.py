@@ -178,6 +178,8 @@ def post_hold_identifying(post: Post, *, findings: list, hold: bool = True) -> R
     only once it is cleared. A post already waiting gets the findings on its pending item; with
     `hold` False (an edit of a waiting post found nothing) only those are brought up to date."""
     item = ReviewItem.objects.select_for_update().filter(post=post, status=ReviewItem.Status.PENDING).first()
+    if item is None and post.hidden == Post.Hidden.MODERATOR:
+        return None  # hidden for good by a decision: nobody else reads it, and no clearance may show it again
     if not hold:
         if item is not None and (item.personal_data or item.findings):
             item.findings = findings
@@ -214,6 +216,10 @@ def edit_hold_identifying(post: Post, *, actor: User, raw: str, title: str, find
     return item
 
 
+def _without_values(findings: list) -> list:
+    return [{key: value for key, value in finding.items() if key != "value"} for finding in findings or ()]
+
+
 def withdraw_held_edit(post: Post) -> None:
     """A newer edit replaces a held one: the held version is dropped (an item that held only that
     edit is withdrawn; one about the post itself stays, without the proposal)."""
@@ -226,7 +232,8 @@ def withdraw_held_edit(post: Post) -> None:
     fields = ["has_proposal", "proposed_raw", "proposed_title"]
     if item.kind == ReviewItem.Kind.IDENTIFYING:
         item.status, item.resolved_at = ReviewItem.Status.WITHDRAWN, timezone.now()
-        fields += ["status", "resolved_at"]
+        item.findings = _without_values(item.findings)
+        fields += ["status", "resolved_at", "findings"]
     item.save(update_fields=fields)
 
 
@@ -262,6 +269,9 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
     holds_post = item.kind in (ReviewItem.Kind.HELD, ReviewItem.Kind.IDENTIFYING) and not item.has_proposal
     if action == "reject" and not (holds_post or item.has_proposal):
         raise ValidationError(_("Only held posts are rejected; hide or delete a flagged post."))
+    if action == "approve" and item.personal_data and actor.pk in (post.author_id, item.proposed_by_id) \
+            and not actor.is_superuser:
+        raise ValidationError(_("Someone else must check what you wrote yourself before it is published."))
     note = " ".join(note.split())[:500]
     was_held = holds_post
     was_hidden = bool(post.hidden)
@@ -291,11 +301,13 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
         if post.deleted_at is None:
             _set_post_deleted(post, actor, deleted=True)
     item.status, item.resolved_at, item.resolved_by, item.resolution_note = status, timezone.now(), actor, note
-    # A decided item keeps no copy of a text that was not published.
+    # A decided item keeps no copy of a text that was not published, nor the values the check found
+    # (their kinds and places stay for the record).
     if proposal and action != "approve":
         item.proposed_raw, item.proposed_title = "", ""
+    item.findings = _without_values(item.findings)
     item.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note", "proposed_raw",
-                             "proposed_title"])
+                             "proposed_title", "findings"])
     moderation_log(
         actor=actor, action=log_action, target_user=post.author, post=post, reason=note,
         detail={"review_item": item.pk, "kind": item.kind, **({"edit": True} if proposal else {})},

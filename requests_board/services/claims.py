@@ -260,6 +260,9 @@ def result_accept(*, actor: User, result_id: int) -> Result:
     result = Result.objects.select_related("post", "author").get(pk=result_id)
     if result.post.deleted_at is not None:
         raise InvalidTransition(_("This result was deleted and cannot be accepted."))
+    if result.post.hidden:
+        raise InvalidTransition(_("This result waits for review (it may identify a patient, or it was flagged); "
+                                  "it can be accepted once it is published."))
     problems = result_license_problems(result, data_request)
     if problems:
         raise InvalidTransition(

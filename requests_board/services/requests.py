@@ -70,14 +70,28 @@ def _published_details(data_request: DataRequest) -> dict:
     }
 
 
+def identifying_details(*, title: str, question: str, details: dict) -> bool:
+    """Whether the identifier check, reading a request's title, question and structured fields
+    together, holds it for something in the structured fields. Those are the request's own and
+    cannot wait in the review queue like a post: such a request goes to the private channel, where
+    the anonymization team reads it and the requester can edit them."""
+    screening = forum_services.screen_fields({"title": title, "raw": question, **details})
+    return screening["hold"] and any(finding.get("field") in details for finding in screening["findings"])
+
+
 def _publish(data_request: DataRequest, *, actor: User, now) -> None:
     check_transition(data_request, "publish")
-    needs_anonymization = data_request.patient_data in (DataRequest.PatientData.YES, DataRequest.PatientData.UNSURE)
+    needs_anonymization = data_request.patient_data in (
+        DataRequest.PatientData.YES, DataRequest.PatientData.UNSURE,
+    ) or identifying_details(title=data_request.title, question=data_request.question,
+                             details=_published_details(data_request))
     destination = anonymization_category() if needs_anonymization else data_request.category
     try:
+        # The title and question go through the forum's own check (a held first post waits in the
+        # review queue); the structured fields were read with them above.
         topic = forum_services.topic_create(
             actor=actor, category=destination, title=data_request.title, raw=data_request.question,
-            tags=clean_expertise(data_request.expertise), details=_published_details(data_request),
+            tags=clean_expertise(data_request.expertise),
         )
     except ValidationError as error:
         # The forum names the body "raw" and the tags "tags"; the request form says question and expertise.
@@ -110,13 +124,12 @@ def request_edit(*, actor: User, data_request_id: int, details: dict) -> DataReq
     cleaned = _clean_details(details, actor=data_request.author, publishing=True)
     title_changed = cleaned["title"] != data_request.topic.title
     first_post = Post.objects.get(topic_id=data_request.topic_id, number=1)
-    details_before = _published_details(data_request)
     details_after = {
         "result_description": cleaned["result_description"], "data_links": "\n".join(cleaned["data_links"]),
     }
-    # The structured fields are the request's own: an identifier there cannot wait beside the old
-    # text like a held post edit, so the whole request goes private to the anonymization team.
-    identifying_details = details_after != details_before and forum_services.screen_fields(details_after)["hold"]
+    # An identifier in the structured fields cannot wait beside the old text like a held post edit:
+    # the whole request goes private to the anonymization team.
+    send_private = identifying_details(title=cleaned["title"], question=cleaned["question"], details=details_after)
     data_request.edit_held = False
     if title_changed or cleaned["question"] != first_post.raw:
         try:
@@ -141,7 +154,7 @@ def request_edit(*, actor: User, data_request_id: int, details: dict) -> DataReq
     _record_dataset(data_request)
     may_identify = (DataRequest.PatientData.YES, DataRequest.PatientData.UNSURE)
     waiting = data_request.needs_anonymization and data_request.cleared_at is None
-    if not waiting and (identifying_details or (
+    if not waiting and (send_private or (
             data_request.patient_data in may_identify and patient_before not in may_identify)):
         _send_to_anonymization(data_request, actor=actor)
     invalidate_on_commit()

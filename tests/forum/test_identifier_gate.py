@@ -350,3 +350,70 @@ def test_an_edit_through_the_api_that_identifies_answers_202_and_keeps_the_text(
     response = client.patch(f"/api/v1/posts/{published.pk}/", {"raw": IDENTIFYING}, content_type="application/json")
     assert response.status_code == 202 and response.json()["raw"] == CLEAN
     assert fresh(published).raw == CLEAN
+
+
+# --- Review findings: the holes a reviewer found ------------------------------------------------------
+
+def test_clearing_a_flag_shows_a_held_edit_as_an_edit_to_clear_or_reject(published, requester, anonymizer,
+                                                                            member):
+    from forum.models import Flag
+
+    committed(services.post_flag, actor=member, post_id=published.pk, reason=Flag.Reason.OFF_TOPIC)
+    committed(services.post_edit, actor=requester, post_id=published.pk, raw=IDENTIFYING)
+    item = ReviewItem.objects.get(post=published, status="pending")
+    assert item.has_proposal and item.personal_data
+    body = client_for(anonymizer).get("/review/").content.decode()
+    assert "Clear and publish the edit" in body and "Reject the edit" in body
+    resolve(anonymizer, item, "reject")
+    assert fresh(published).raw == CLEAN
+
+
+def test_a_post_kept_hidden_stays_hidden_whatever_its_author_edits(public_topic, requester, anonymizer, member):
+    from forum.models import Flag
+
+    post = reply(requester, public_topic, "A synthetic reply about the bed next to the window.")
+    committed(services.post_flag, actor=member, post_id=post.pk, reason=Flag.Reason.PERSONAL_DATA)
+    resolve(anonymizer, ReviewItem.objects.get(post=post), "hide")
+    committed(services.post_edit, actor=requester, post_id=post.pk, raw=IDENTIFYING)
+    assert fresh(post).hidden == Post.Hidden.MODERATOR
+    assert not ReviewItem.objects.filter(post=post, status="pending").exists()
+
+
+def test_nobody_clears_their_own_held_post(public_topic, anonymizer):
+    post = reply(anonymizer, public_topic, IDENTIFYING)
+    item = ReviewItem.objects.get(post=post)
+    with pytest.raises(ValidationError):
+        resolve(anonymizer, item, "approve")
+    assert fresh(post).hidden == Post.Hidden.PERSONAL_DATA
+
+
+def test_saving_the_published_text_again_or_deleting_takes_a_held_edit_back(published, requester):
+    committed(services.post_edit, actor=requester, post_id=published.pk, raw=IDENTIFYING)
+    committed(services.post_edit, actor=requester, post_id=published.pk, raw=CLEAN)
+    assert ReviewItem.objects.get(post=published).status == ReviewItem.Status.WITHDRAWN
+    committed(services.post_edit, actor=requester, post_id=published.pk, raw=IDENTIFYING)
+    committed(services.post_delete, actor=requester, post_id=published.pk)
+    assert not ReviewItem.objects.filter(post=published, status="pending", has_proposal=True).exists()
+
+
+def test_decided_items_keep_no_values(held_reply, anonymizer):
+    item = ReviewItem.objects.get(post=held_reply)
+    resolve(anonymizer, item, "reject")
+    item = fresh(item)
+    assert item.findings and all("value" not in finding for finding in item.findings)
+
+
+def test_an_edit_reason_that_identifies_is_refused(published, requester):
+    with pytest.raises(ValidationError) as error:
+        services.post_edit(actor=requester, post_id=published.pk, raw="A patient asked again.",
+                           reason="Jane Fictionpatient, born 1970-01-01, asked me to")
+    assert "reason" in error.value.message_dict
+
+
+def test_a_new_members_identifying_post_waits_for_approval_and_the_team(public_topic, settings, anonymizer):
+    settings.FORUM_HOLD_FIRST_POSTS = 1
+    newcomer = UserFactory(trust_level=0)
+    post = reply(newcomer, public_topic, IDENTIFYING)
+    item = ReviewItem.objects.get(post=post)
+    assert fresh(post).hidden == Post.Hidden.AWAITING_APPROVAL
+    assert item.kind == ReviewItem.Kind.HELD and item.personal_data and item.findings

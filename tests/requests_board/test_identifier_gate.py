@@ -26,7 +26,8 @@ def fresh(obj):
     return obj
 
 
-def test_a_question_naming_a_patient_holds_a_request_declared_clean(requester, public_category, anonymizer):
+def test_a_question_naming_a_patient_holds_a_request_declared_clean(requester, public_category, anonymizer,
+                                                                   anonymization_category):
     data_request = make_request(requester, public_category, question=QUESTION)
     assert data_request.patient_data == "no"
     assert not request_is_public(fresh(data_request))
@@ -38,12 +39,24 @@ def test_a_question_naming_a_patient_holds_a_request_declared_clean(requester, p
     assert "Fictionpatient" not in Client().get("/api/v1/requests/").content.decode()
 
 
-def test_a_structured_field_naming_a_patient_holds_the_request(requester, public_category):
-    data_request = make_request(requester, public_category,
-                                result_description="Send it to jane.fictionpatient@example.org")
-    item = ReviewItem.objects.get(post__topic=data_request.topic)
-    assert ("result_description", "email") in [(finding["field"], finding["kind"]) for finding in item.findings]
-    assert not request_is_public(fresh(data_request))
+def test_a_structured_field_naming_a_patient_sends_the_request_to_the_team(requester, public_category,
+                                                                          anonymization_category):
+    data_request = fresh(make_request(requester, public_category,
+                                      result_description="Send it to jane.fictionpatient@example.org"))
+    assert data_request.needs_anonymization and data_request.topic.category == anonymization_category
+    assert not request_is_public(data_request)
+
+
+def test_weak_evidence_in_the_title_and_a_field_together_is_read_together(requester, public_category,
+                                                                          anonymization_category):
+    # A bare name in the title and "born in 1970" beside patients: neither holds alone.
+    data_request = make_request(requester, public_category, result_description="The patients born in 1970.")
+    assert fresh(data_request).needs_anonymization
+    clean = make_request(requester, public_category, title="Incubation period of a synthetic cohort")
+    committed(services.request_edit, actor=requester, data_request_id=clean.pk, details=_edit_details(
+        fresh(clean), title="Incubation period of Jane Testpatient's cohort",
+        result_description="The patients born in 1970."))
+    assert fresh(clean).needs_anonymization and not request_is_public(fresh(clean))
 
 
 def test_clearing_the_held_request_publishes_it(requester, public_category, anonymizer):
