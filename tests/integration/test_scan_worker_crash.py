@@ -143,6 +143,7 @@ def _assert_scanned_once_and_waiting_for_review(upload: Upload, *, attempts: int
     assert version.findings == [{
         "code": "identifier_value", "subject": "email", "detail": "contact", "count": ROWS,
         "cells": [f"F{row}" for row in range(2, 22)],
+        "values": [f"person{row}@example.org" for row in range(5)], "confidence": "high",
     }]
     assert version.finding_count == ROWS
     upload.refresh_from_db()
