@@ -302,12 +302,32 @@ def can_like_post(user, post) -> bool:
     )
 
 
+def can_quote_post(user, post) -> bool:
+    """Whether `user` may quote `post` into a reply: a live, shown post whose text they may read, other
+    apps' holds included (a result held for its license is quoted by nobody but who may read it)."""
+    from .models import Post
+
+    if post.deleted_at is not None or post.hidden:
+        return False
+    return post_texts_readable_by(user, Post.objects.filter(pk=post.pk)).exists()
+
+
+def _check_reads_post_text(user, post, message) -> None:
+    """Liking or flagging needs the text to be readable by `user`, other apps' holds included (e.g. a
+    result held for its license). One query; pages hide the buttons already (extensions.mark_posts)."""
+    from .models import Post
+
+    if not post_texts_readable_by(user, Post.objects.filter(pk=post.pk)).exists():
+        raise PermissionDenied(message)
+
+
 def check_can_like_post(user, post) -> None:
     check_not_silenced(user)
     if not user.is_authenticated or post.author_id == user.pk:
         raise PermissionDenied(_("You cannot like your own post."))
     if not can_like_post(user, post):
         raise PermissionDenied(_("This post cannot be liked."))
+    _check_reads_post_text(user, post, _("This post cannot be liked."))
 
 
 def can_pin_globally(user) -> bool:
@@ -426,6 +446,7 @@ def check_can_flag_post(user, post) -> None:
     check_not_silenced(user)
     if not can_flag_post(user, post):
         raise PermissionDenied(_("This post cannot be flagged."))
+    _check_reads_post_text(user, post, _("This post cannot be flagged."))
 
 
 def can_triage_personal_data(user) -> bool:

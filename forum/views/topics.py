@@ -28,6 +28,7 @@ from ..permissions import (
     can_moderate_topic,
     can_pin_globally,
     can_post_in_category,
+    can_quote_post,
     can_reply,
     can_restore_post,
     check_can_edit_post,
@@ -216,7 +217,7 @@ def _reply_initial(request, topic) -> dict:
         number = 0
     if number:
         post = selectors.post_get_by_number(topic=topic, number=number)
-        if post is not None and post.deleted_at is None and not post.hidden:
+        if post is not None and can_quote_post(request.user, post):
             initial["reply_to"] = post.number
             if request.GET.get("quote"):
                 quoted = "\n".join(f"> {line}" for line in post.raw.splitlines())

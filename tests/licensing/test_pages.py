@@ -872,3 +872,21 @@ def test_accepted_result_held_later_leaves_the_feed_page_and_exports(client, acc
     response = client.get(f"/requests/{accepted_then_held.pk}/export/")
     assert response.status_code == 302 and response["Location"] == accepted_then_held.topic.get_absolute_url()
     assert "CreativeWork" not in json.dumps(_json_ld(page))
+
+
+# --- A held result is not quoted, liked or flagged by who may not read it -----------------------------------
+
+@pytest.mark.parametrize("role", [_param(role, test="held-result-quote") for role in ROLES])
+def test_a_held_result_is_quoted_liked_and_flagged_only_by_its_readers(client, as_role, claimed, held_result, role):
+    from forum.models import Flag, PostLike
+
+    person = as_role(role)
+    post = held_result.post
+    quote = client.get(f"/t/{post.topic_id}/reply/?quote=1&to={post.number}")
+    if quote.status_code == 200:
+        assert (HELD_SUMMARY in quote.content.decode()) == (role in SEES_HELD_RESULT)
+    client.post(f"/p/{post.pk}/like/")
+    client.post(f"/p/{post.pk}/flag/", {"reason": "spam"})
+    reads = role in SEES_HELD_RESULT and person is not None and person.pk != post.author_id
+    assert PostLike.objects.filter(post=post).exists() == reads
+    assert Flag.objects.filter(post=post).exists() == reads
