@@ -40,7 +40,7 @@ def review_queue_links(*, user) -> list:
 
 
 def screen_text(*, text: str) -> dict:
-    """The identifier check of text about to be published (see anonymization/detector.py)."""
+    """The identifier check of text about to be published (see anonymization/detector/)."""
     findings = detector.find_identifiers(text)
     return {"hold": detector.holds(findings), "findings": [finding.as_dict() for finding in findings]}
 

@@ -1,4 +1,4 @@
-"""What the file scan adds to the detector (anonymization/detector.py, which knows what an
+"""What the file scan adds to the detector (anonymization/detector/, which knows what an
 identifier looks like in a value or a sentence): column headers that name identifiers, dates
 in cells, spreadsheet formulas, and person-like file names.
 

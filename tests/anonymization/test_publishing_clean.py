@@ -187,7 +187,7 @@ def test_published_xlsx_has_no_formula_and_no_author(published, public_request):
 def test_a_large_workbook_is_streamed_and_still_neutral(settings, monkeypatch):
     from anonymization import publishing
 
-    monkeypatch.setattr(publishing, "XLSX_FULL_LOAD_BYTES", 0)  # as if its sheets were too large to load
+    monkeypatch.setattr(publishing.tables, "XLSX_FULL_LOAD_BYTES", 0)  # as if its sheets were too large to load
     _assert_neutral_workbook(_copy(_formula_xlsx(), "xlsx"))
 
 
@@ -404,7 +404,7 @@ def test_dicom_sequences_nested_beyond_the_bound_are_removed(monkeypatch):
 
     from anonymization import publishing
 
-    monkeypatch.setattr(publishing, "DICOM_MAX_DEPTH", 2)
+    monkeypatch.setattr(publishing.dicom, "DICOM_MAX_DEPTH", 2)
     dataset = pydicom.dcmread(io.BytesIO(nested_dicom()))
     item = Dataset()
     item.CodeMeaning = "Jane Testpatient"
