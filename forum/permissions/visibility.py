@@ -1,0 +1,103 @@
+"""Who sees what: the `*_visible_to` filters for categories, topics and posts, and readable post texts."""
+from django.db.models import Q, QuerySet
+
+from .roles import _moderators_q, can_moderate, can_moderate_topic, moderated_category_ids
+
+
+def _private_membership(user, field: str) -> Q:
+    """Private categories `user` reads: through a group, or as a category moderator."""
+    from ..models import Category
+
+    member = Category.objects.filter(Q(groups__user=user) | Q(moderators=user) | Q(parent__moderators=user))
+    return Q(**{f"{field}__in": member.values("pk")})
+
+
+def categories_visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Categories `user` may see: public and read-only ones, and private ones they belong to.
+
+    A private category is also listed for people who authored a topic in it,
+    so a requester can find their own private topics. Uses subqueries, not
+    joins, so counts annotated on the result stay right.
+    """
+    from ..models import Category, Topic
+
+    if can_moderate(user):
+        return queryset
+    public = Q(security__in=[Category.Security.PUBLIC, Category.Security.READ_ONLY])
+    if not user.is_authenticated:
+        return queryset.filter(public)
+    own_topics = Q(pk__in=Topic.objects.filter(author=user, deleted_at__isnull=True).values("category_id"))
+    return queryset.filter(public | _private_membership(user, "pk") | own_topics)
+
+
+def topics_visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Topics `user` may see: every topic the rule below allows, the one place it is written.
+
+    - public and read-only categories: everybody;
+    - private categories: the category's groups, its moderators, global moderators,
+      and the topic's own author (so the Anonymization channel shows a requester
+      their own topics and nobody else's);
+    - deleted topics: only people who moderate them;
+    - hidden topics (first post hidden for review): their author and people who moderate them.
+    """
+    from ..models import Category
+
+    if can_moderate(user):
+        return queryset
+    public = Q(category__security__in=[Category.Security.PUBLIC, Category.Security.READ_ONLY])
+    if not user.is_authenticated:
+        return queryset.filter(public, deleted_at__isnull=True, hidden_at__isnull=True)
+    moderated = moderated_category_ids(user)
+    readable = queryset.filter(public | _private_membership(user, "category_id") | Q(author=user))
+    return readable.filter(
+        Q(deleted_at__isnull=True) | Q(category_id__in=moderated),
+        Q(hidden_at__isnull=True) | Q(author=user) | Q(category_id__in=moderated),
+    )
+
+
+def posts_visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Posts in topics `user` may see (deleted and hidden posts included: pages show them as placeholders)."""
+    from ..models import Topic
+
+    return queryset.filter(topic__in=topics_visible_to(user, Topic.objects.all()).values("pk"))
+
+
+def post_texts_readable_by(user, queryset: QuerySet) -> QuerySet:
+    """Of `queryset` (posts `user` may see), those whose text `user` may read: a post hidden for
+    review only by its author and people who moderate it; and none another app withholds
+    (e.g. a result held for its license). Search, emails and revision history use this."""
+    from .. import extensions
+
+    if not can_moderate(user):
+        readable = Q(hidden="")
+        if user.is_authenticated:
+            readable |= Q(author=user) | Q(topic__category_id__in=moderated_category_ids(user))
+        queryset = queryset.filter(readable)
+    return extensions.without_withheld(user=user, posts=queryset)
+
+
+def can_read_post_text(user, post) -> bool:
+    """Whether `user` reads a hidden post's text (its author and who moderates it); any live post
+    in a topic they see otherwise. Other apps' withholding is asked separately (extensions)."""
+    if not post.hidden:
+        return True
+    return user.is_authenticated and (post.author_id == user.pk or can_moderate_topic(user, post.topic))
+
+
+def topic_readers_among(topic, user_ids) -> set[int]:
+    """Which of `user_ids` (active people only) may see `topic`: the rule of `topics_visible_to`,
+    asked for many people at once (one query), for notification fan-out."""
+    from ..models import Category, User
+
+    people = User.objects.filter(pk__in=list(user_ids), is_active=True)
+    hidden = topic.deleted_at is not None or topic.hidden_at is not None
+    if not hidden and topic.category.security != Category.Security.PRIVATE:
+        return set(people.values_list("pk", flat=True))
+    allowed = _moderators_q() | Q(moderated_categories=topic.category_id)
+    if topic.category.parent_id:
+        allowed |= Q(moderated_categories=topic.category.parent_id)
+    if topic.deleted_at is None:
+        allowed |= Q(pk=topic.author_id)
+        if topic.hidden_at is None:
+            allowed |= Q(groups__categories=topic.category_id)
+    return set(people.filter(allowed).values_list("pk", flat=True).distinct())
