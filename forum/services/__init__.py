@@ -10,23 +10,15 @@ from .accounts import (
     welcome_email_send,
 )
 from .content import (
-    category_create,
     clean_tags,
     post_create,
     post_delete,
     post_edit,
-    post_hide_history,
     post_restore,
-    posts_rerender,
     render_post_text,
     screen_fields,
     topic_create,
     topic_mark_read,
-    topic_move,
-    topic_set_archived,
-    topic_set_closed,
-    topic_set_pinned,
-    topic_set_tags,
 )
 from .digests import (
     TokenError,
@@ -50,6 +42,7 @@ from .mail import (
     unsubscribe_read,
     unsubscribe_url,
 )
+from .maintenance import posts_rerender
 from .moderation import (
     REVIEW_ACTIONS,
     moderation_log,
@@ -78,6 +71,15 @@ from .pages import site_page_save, terms_publish
 from .privacy import account_delete, personal_data_export
 from .reading import bookmark_remove, bookmark_set, notification_level_set, post_like, post_unlike
 from .tokens import api_token_create, api_token_revoke, api_token_use
+from .topic_moderation import (
+    category_create,
+    post_hide_history,
+    topic_move,
+    topic_set_archived,
+    topic_set_closed,
+    topic_set_pinned,
+    topic_set_tags,
+)
 from .trust import trust_level_set, trust_level_update, trust_levels_update_all
 
 __all__ = [

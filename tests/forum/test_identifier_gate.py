@@ -144,14 +144,6 @@ def test_a_topic_whose_title_identifies_is_held_whole(public_category, requester
     assert author_notice.kind == kinds.POST_HELD_IDENTIFYING and author_notice.title == ""
 
 
-def test_topic_details_are_checked_with_the_title_and_text(public_category, requester):
-    topic = committed(services.topic_create, actor=requester, category=public_category, title="Fever curve",
-                      raw="What is the curve?", details={"result_description": "Email jane@example.org"})
-    assert fresh(topic).hidden_at is not None
-    item = ReviewItem.objects.get(post__topic=topic)
-    assert [(f["field"], f["kind"]) for f in item.findings] == [("result_description", "email")]
-
-
 # --- The team's decisions ---------------------------------------------------------------------------
 
 def test_the_team_edits_the_identifier_out_and_clears_it(held_reply, anonymizer, requester, volunteer):
