@@ -64,6 +64,20 @@ class IdentifierCheckMixin(forms.Form):
         ), code="maybe_identifying")
 
 
+FIELD_LABELS = {"title": _("in the title"), "raw": _("in the text")}
+
+
+def finding_rows(findings: list) -> list[dict]:
+    """Findings as their reader sees them: the kind's label in the reader's language, the value, and
+    where (a field name such as "in the title"). For the author's preview and the review queue."""
+    labels = extensions.identifier_labels()
+    return [{
+        **finding,
+        "label": str(labels.get(finding["kind"], finding["kind"])),
+        "field_label": str(FIELD_LABELS.get(finding.get("field"), str(finding.get("field", "")).replace("_", " "))),
+    } for finding in findings or ()]
+
+
 def mark_pieces(text: str, findings: list, labels: dict) -> list[tuple[str, str]]:
     """`text` cut into (piece, label of what was found there, or "") runs, for highlighting."""
     pieces, position = [], 0

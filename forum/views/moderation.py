@@ -23,6 +23,7 @@ from ..forms import (
     TrustLevelForm,
     errors_onto_form,
 )
+from ..identifiers import finding_rows
 from ..models import Flag, ModerationLogEntry, Post, ReviewItem, SitePage, Topic
 from ..pagecache import cache_anonymous_page
 from ..permissions import (
@@ -85,15 +86,9 @@ def review_queue(request):
         request.GET.get("page")
     )
     restrictable = restrictable_user_ids(request.user, {item.post.author_id for item in page.object_list})
-    labels = extensions.identifier_labels()
-    fields = {"title": _("in the title"), "raw": _("in the text")}
     for item in page.object_list:
         item.can_restrict_author = item.post.author_id in restrictable
-        item.finding_list = [
-            {"label": labels.get(finding["kind"], finding["kind"]), "value": finding.get("value", ""),
-             "field_label": fields.get(finding.get("field"), finding.get("field", "").replace("_", " "))}
-            for finding in item.findings or ()
-        ]
+        item.finding_list = finding_rows(item.findings)
     return render(request, "forum/review_queue.html", {
         "page": page,
         "status": status,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import extensions, selectors, services
 from ..forms import BookmarkForm, MoveTopicForm, NotificationLevelForm, PostEditForm, ReplyForm, TopicForm
-from ..identifiers import EDIT_HELD_MESSAGE, HELD_MESSAGE
+from ..identifiers import EDIT_HELD_MESSAGE, HELD_MESSAGE, finding_rows
 from ..models import NotificationLevel
 from ..pagecache import cache_anonymous_page
 from ..permissions import (
@@ -103,7 +103,6 @@ def tag_detail(request, slug):
 
 # --- Writing ----------------------------------------------------------------------
 
-
 @login_required
 @rate_limited("post")
 def topic_create(request):
@@ -139,10 +138,8 @@ def preview(request):
         return JsonResponse({"errors": error.messages}, status=400)
     # The author's own text, so the values found are shown to them (and only them) to edit out.
     screening = services.screen_fields({"raw": raw})
-    labels = extensions.identifier_labels()
-    identifiers = [{"kind": finding["kind"], "label": str(labels.get(finding["kind"], finding["kind"])),
-                    "value": finding["value"], "start": finding["start"], "end": finding["end"]}
-                   for finding in screening["findings"]]
+    identifiers = [{key: row[key] for key in ("kind", "label", "value", "start", "end")}
+                   for row in finding_rows(screening["findings"])]
     return JsonResponse({"html": rendered.html, "identifiers": identifiers, "held": screening["hold"]})
 
 
