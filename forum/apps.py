@@ -15,6 +15,4 @@ class ForumConfig(AppConfig):
     verbose_name = _("Forum")
 
     def ready(self):
-        import config.checks  # noqa: F401 - registers the project's start-up checks
-
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="forum.sync_roles")

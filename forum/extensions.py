@@ -36,6 +36,10 @@
 - `screen_text(*, text) -> dict`: the identifier check of text about to be published:
   `{"hold": bool, "findings": [{"kind", "start", "end", "value", "confidence"}]}`. A privacy
   gate: posts, edits and bios that it holds wait for the anonymization team;
+- `api_urlpatterns() -> list`: URL patterns of the app's REST endpoints, served under /api/v1/
+  with the forum's (namespace "api");
+- `api_examples(*, example)`: attach the app's examples to its API serializers by calling
+  `example(serializer, name, value, request=..., response=...)` (forum/api/examples.py);
 - `identifier_labels() -> dict[str, str]`: a label, in the reader's language, for each kind
   of finding `screen_text` reports.
 
@@ -174,6 +178,20 @@ def screen_text(text: str) -> dict:
             hold = hold or result["hold"]
             findings.extend(result["findings"])
     return {"hold": hold, "findings": sorted(findings, key=lambda finding: finding["start"])}
+
+
+def api_urlpatterns() -> list:
+    """Other apps' REST endpoints, served beside the forum's under /api/v1/."""
+    patterns = []
+    for hook in _hooks("api_urlpatterns"):
+        patterns.extend(hook())
+    return patterns
+
+
+def api_examples(*, example) -> None:
+    """Let other apps attach the examples of their API serializers with `example`."""
+    for hook in _hooks("api_examples"):
+        hook(example=example)
 
 
 def identifier_labels() -> dict:

@@ -383,3 +383,15 @@ def personal_data_erase(*, user) -> None:
     DataRequest.objects.filter(author=user, state=DataRequest.State.DRAFT, topic__isnull=True).delete()
     for claim_id in Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE).values_list("pk", flat=True):
         claim_release(actor=user, claim_id=claim_id)
+
+
+def api_urlpatterns() -> list:
+    from .api_urls import urlpatterns  # the API's views load with the URLs, not with every hook
+
+    return urlpatterns
+
+
+def api_examples(*, example) -> None:
+    from .api_examples import attach
+
+    attach(example)
