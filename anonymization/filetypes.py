@@ -186,6 +186,8 @@ def _zip_kind(file) -> str:
     if mimetype is not None and mimetype.file_size <= _MAX_MIMETYPE_BYTES:
         try:
             declared = archive.read(mimetype).decode("ascii", errors="replace").strip()
+        # zipfile raises NotImplementedError for a compression method it does not know (a forged or
+        # exotic member): for us that is a file we cannot read, refused like a damaged one.
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
             _refuse(_("This ZIP file is damaged and cannot be opened."), "bad_archive")
         if declared in _OPENDOCUMENT_MIMETYPES:

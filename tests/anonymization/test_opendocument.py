@@ -348,3 +348,16 @@ def test_an_approved_odt_is_published_clean(attach, anonymizer, public_request, 
         assert archive.namelist()[0] == "mimetype"
         assert b"initial-creator" not in archive.read("meta.xml")
         assert b"annotation" not in archive.read("content.xml")
+
+
+def test_a_package_whose_mimetype_uses_an_unknown_compression_is_refused_as_damaged():
+    data = bytearray(odt())
+    # The first member is "mimetype": set its compression method (local header and central directory) to 99.
+    data[8:10] = (99).to_bytes(2, "little")
+    central = data.rfind(b"PK\x01\x02", 0, len(data))
+    while data.rfind(b"PK\x01\x02", 0, central) != -1:
+        central = data.rfind(b"PK\x01\x02", 0, central)
+    data[central + 10:central + 12] = (99).to_bytes(2, "little")
+    with pytest.raises(ValidationError) as error:
+        filetypes.inspect_upload(uploaded("letter.odt", bytes(data)), name="letter.odt")
+    assert error.value.code == "bad_archive"
