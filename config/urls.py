@@ -29,7 +29,7 @@ urlpatterns = [
     path("accounts/login/", rate_limited("login", key=_login_key)(account_views.login)),
     path("accounts/signup/", rate_limited("signup")(account_views.signup)),
     path("accounts/", include("allauth.urls")),
-    path("api/v1/", include("forum.api.urls")),
+    path("api/v1/", include("config.api_urls")),
     path("", include("anonymization.urls")),
     path("", include("licensing.urls")),
     path("", include("requests_board.urls")),

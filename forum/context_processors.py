@@ -1,6 +1,8 @@
 """Values every template may use."""
 from django.conf import settings
 
+from .permissions import can_moderate, can_triage_personal_data
+
 
 def site(request):
     return {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL}
@@ -24,4 +26,4 @@ def moderation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"can_review_posts": user.has_perm("forum.moderate") or user.has_perm("forum.triage_anonymization")}
+    return {"can_review_posts": can_moderate(user) or can_triage_personal_data(user)}

@@ -2,7 +2,7 @@
 something to read, with a link; never a file name, a title, a finding or a message."""
 from forum import services as forum_services
 from forum.models import User
-from forum.permissions import ROLE_GROUP_NAMES, Role
+from forum.permissions import Role, role_holders_q
 
 
 def notify(recipient, kind: str, upload, key: str) -> None:
@@ -14,5 +14,5 @@ def notify(recipient, kind: str, upload, key: str) -> None:
 
 def team_members() -> list:
     """Everyone who triages: the anonymization team, or the moderators if the team is empty."""
-    team = list(User.objects.filter(groups__name=ROLE_GROUP_NAMES[Role.ANONYMIZATION], is_active=True))
-    return team or list(User.objects.filter(groups__name=ROLE_GROUP_NAMES[Role.MODERATOR], is_active=True))
+    team = list(User.objects.filter(role_holders_q(Role.ANONYMIZATION), is_active=True))
+    return team or list(User.objects.filter(role_holders_q(Role.MODERATOR), is_active=True))

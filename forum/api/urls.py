@@ -1,13 +1,8 @@
-"""/api/v1/: every endpoint (the forum's here, other apps' through the `api_urlpatterns` hook), the
-OpenAPI schema and its documentation page."""
+"""The forum's endpoints under /api/v1/ (categories, tags, topics, posts, people, notifications,
+search). The API's root, with the other apps' endpoints and the schema, is config/api_urls.py."""
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .. import extensions
-from . import examples, views
-
-app_name = "api"
-examples.attach()
+from . import views
 
 urlpatterns = [
     path("categories/", views.CategoryList.as_view(), name="category-list"),
@@ -23,7 +18,4 @@ urlpatterns = [
     path("notifications/read/", views.NotificationReadAll.as_view(), name="notification-read-all"),
     path("notifications/<int:pk>/read/", views.NotificationRead.as_view(), name="notification-read"),
     path("search/", views.Search.as_view(), name="search"),
-    *extensions.api_urlpatterns(),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -15,44 +15,10 @@ from rest_framework.views import APIView
 from .. import selectors, services
 from ..models import Notification
 from ..permissions import check_can_edit_post
-from ..ratelimit import client_ip, rate_limit_check
 from ..search import MAX_QUERY_LENGTH, search_posts
 from ..views.search import SearchForm
 from . import serializers
-
-
-def limit(request, kind: str) -> None:
-    """The web's rate limit for `kind`, per person and per address (RateLimited becomes 429)."""
-    rate_limit_check(kind, user=request.user, ip=client_ip(request))
-
-
-def form_errors(form) -> ValidationError:
-    return ValidationError({field: [str(message) for message in messages] for field, messages in form.errors.items()})
-
-
-def query_flag(request, name: str) -> bool | None:
-    """A boolean query parameter as the schema writes it, `true` or `false`; None when absent."""
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    if value not in ("true", "false"):
-        raise ValidationError({name: [_("Give true or false.")]})
-    return value == "true"
-
-
-def refuse_blank(request, *names: str) -> None:
-    """Query parameters with a list of values: left out, they take their default; blank is off
-    the list like any other value (the web's forms read it as "any")."""
-    blank = [name for name in names if request.query_params.get(name) == ""]
-    if blank:
-        raise ValidationError({name: [_("Leave it out, or give one of the values listed.")] for name in blank})
-
-
-def valid_input(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
+from .helpers import form_errors, limit, post_data, refuse_blank, valid_input
 
 # --- Categories and tags ------------------------------------------------------------
 
@@ -180,11 +146,6 @@ class TopicPostList(generics.ListAPIView):
         post = services.post_create(actor=request.user, topic_id=kwargs["pk"], raw=data["raw"],
                                     reply_to_number=data.get("reply_to_number"))
         return Response(post_data(request, post.pk), status=status.HTTP_201_CREATED)
-
-
-def post_data(request, pk) -> dict:
-    post = selectors.post_get(user=request.user, pk=pk)
-    return serializers.PostSerializer(selectors.mark_post_texts(user=request.user, posts=[post])[0]).data
 
 
 class PostDetail(APIView):

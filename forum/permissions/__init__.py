@@ -57,6 +57,7 @@ from .roles import (
     ROLE_PERMISSIONS,
     SELF_SERVICE_ROLES,
     Role,
+    can_approve_own_personal_data,
     can_edit_profile,
     can_moderate,
     can_moderate_category,
@@ -69,6 +70,8 @@ from .roles import (
     is_new_member,
     moderated_category_ids,
     requires_mfa,
+    role_holders_q,
+    triagers_q,
     user_roles,
 )
 from .tokens import (
@@ -87,7 +90,8 @@ from .visibility import (
 )
 
 __all__ = [
-    "can_create_api_token", "can_delete_post", "can_edit_post", "can_edit_profile", "can_edit_site_pages",
+    "can_approve_own_personal_data", "can_create_api_token", "can_delete_post", "can_edit_post", "can_edit_profile",
+    "can_edit_site_pages",
     "can_flag_post", "can_like_post", "can_moderate", "can_moderate_category", "can_moderate_topic",
     "can_pin_globally", "can_post_in_category", "can_quote_post", "can_read_moderation_log", "can_read_post_text",
     "can_release_topic", "can_reply", "can_restore_post", "can_restrict_user", "can_retreat_topic",
@@ -100,6 +104,6 @@ __all__ = [
     "check_can_send_moderator_message", "check_can_use_review_queue", "check_not_silenced", "check_token_allows",
     "is_new_member", "MFA_REQUIRED_PERMISSIONS", "moderated_category_ids", "post_texts_readable_by",
     "posts_visible_to", "requires_mfa", "restrictable_user_ids", "review_items_visible_to", "Role",
-    "ROLE_GROUP_NAMES", "ROLE_PERMISSIONS", "SELF_SERVICE_ROLES", "topic_readers_among", "topics_visible_to",
-    "user_roles",
+    "role_holders_q", "ROLE_GROUP_NAMES", "ROLE_PERMISSIONS", "SELF_SERVICE_ROLES", "topic_readers_among",
+    "topics_visible_to", "triagers_q", "user_roles",
 ]

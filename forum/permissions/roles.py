@@ -128,6 +128,27 @@ def _moderators_q() -> Q:
     )
 
 
+def role_holders_q(role) -> Q:
+    """People who hold `role` through its group, as a filter on users (superusers are not
+    counted: they hold no role unless given it)."""
+    return Q(groups__name=ROLE_GROUP_NAMES[role])
+
+
+def triagers_q() -> Q:
+    """People granted the anonymization team's capability, through a group or directly, as a
+    filter on users; superusers are not counted (they are not told of every personal-data flag)."""
+    from django.contrib.auth.models import Permission
+
+    perm = Permission.objects.filter(content_type__app_label="forum", codename="triage_anonymization")
+    return Q(groups__permissions__in=perm) | Q(user_permissions__in=perm)
+
+
+def can_approve_own_personal_data(user) -> bool:
+    """Superusers alone may publish, from the review queue, text about personal data that they
+    wrote or proposed themselves; everybody else needs a second person to check it."""
+    return user.is_superuser
+
+
 def is_new_member(user) -> bool:
     """Trust level 0 and not a moderator: the limits for new accounts apply."""
     return user.is_authenticated and user.trust_level == 0 and not can_moderate(user)

@@ -7,10 +7,8 @@ Holding posts for approval or for the anonymization team is in `holds`.
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,10 +17,13 @@ from .. import notifications as kinds
 from ..models import Flag, ModerationLogEntry, Post, ReviewItem, Topic, User
 from ..pagecache import invalidate_on_commit
 from ..permissions import (
+    can_approve_own_personal_data,
+    can_moderate,
     check_can_flag_post,
     check_can_restrict_user,
     check_can_review_item,
     posts_visible_to,
+    triagers_q,
 )
 from .content import _lock_post, _set_post_deleted, edit_locked_post
 from .notifications import notify, notify_many, post_notify_queue
@@ -73,11 +74,7 @@ def _pending_item(post: Post, kind: str) -> ReviewItem:
 
 def _personal_data_reviewers() -> list[int]:
     """Active members of the anonymization team, who review posts flagged for personal data."""
-    perm = Permission.objects.filter(content_type__app_label="forum", codename="triage_anonymization")
-    return list(
-        User.objects.filter(Q(groups__permissions__in=perm) | Q(user_permissions__in=perm), is_active=True)
-        .values_list("pk", flat=True).distinct()
-    )
+    return list(User.objects.filter(triagers_q(), is_active=True).values_list("pk", flat=True).distinct())
 
 
 def _without_values(findings: list) -> list:
@@ -107,7 +104,7 @@ def post_flag(*, actor: User, post_id: int, reason: str, note: str = "") -> Flag
     if Flag.objects.filter(post=post, flagger=actor).exists():
         raise ValidationError(_("You already flagged this post; moderators will look at it."))
     item = _pending_item(post, ReviewItem.Kind.FLAGGED)
-    trusted = actor.trust_level >= settings.FORUM_FLAG_TRUSTED_LEVEL or actor.has_perm("forum.moderate")
+    trusted = actor.trust_level >= settings.FORUM_FLAG_TRUSTED_LEVEL or can_moderate(actor)
     try:
         with transaction.atomic():
             flag = Flag.objects.create(
@@ -185,7 +182,7 @@ def review_resolve(*, actor: User, item_id: int, action: str, note: str = "") ->
     if action == "reject" and not (holds_post or item.has_proposal):
         raise ValidationError(_("Only held posts are rejected; hide or delete a flagged post."))
     if action == "approve" and item.personal_data and actor.pk in (post.author_id, item.proposed_by_id) \
-            and not actor.is_superuser:
+            and not can_approve_own_personal_data(actor):
         raise ValidationError(_("Someone else must check what you wrote yourself before it is published."))
     note = " ".join(note.split())[:500]
     was_held = holds_post

@@ -37,8 +37,8 @@ from django.test import Client, TestCase, override_settings
 from django.urls import URLPattern, URLResolver, resolve
 
 from anonymization.models import Upload
+from config import api_urls
 from forum import services as forum_services
-from forum.api import urls as api_urls
 from forum.models import Category, Flag, Notification, Post, TermsVersion, Topic, User
 from forum.permissions import Role
 from licensing.models import LicensedItem

@@ -1,8 +1,8 @@
 """Examples of the requests board's API bodies and responses for the documentation page, attached
-through the forum's `api_examples` hook; the values are synthetic."""
-from forum.api.examples import PERSON, WHEN
+by the API's root URLs (config/api_urls.py); the values are synthetic."""
+from forum.api.examples import PERSON, WHEN, example
 
-from . import api as board
+from . import serializers as board
 
 CLAIM = {"id": 31, "volunteer": PERSON, "role": "lead", "part": "", "plan": "A bootstrap estimate by Friday.",
          "expected_date": "2026-11-27", "status": "active", "created_at": WHEN}
@@ -22,8 +22,8 @@ RESULT = {
 }
 
 
-def attach(example) -> None:
-    """Attach the board's examples with the forum's `example(serializer, name, value, ...)`."""
+def attach() -> None:
+    """Attach the board's examples; called once when the API's root URLs load."""
     example(board.RequestSerializer, "A request", REQUEST)
     example(board.RequestDetailSerializer, "A request in full", {
         **REQUEST, "question_html": "<p>We have a table of 300 synthetic cases…</p>",
