@@ -1,14 +1,15 @@
-"""Request-wide rules: the content security policy, the request body limit, and steps a person
-must take first."""
+"""Request-wide rules: the content security policy, the request body limit, control characters
+in addresses and forms, and steps a person must take first."""
 import io
 import logging
+import re
 import tempfile
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse
+from django.http import HttpResponse, UnreadablePostError
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -147,6 +148,65 @@ class RequestBodyLimitMiddleware:
 
                 return error_response("request_too_large", message, 413)
             return HttpResponse(render_to_string("413.html", {"message": message}), status=413)
+
+
+# A control character decoded (C0 or DEL), or one still percent-encoded in a raw query string.
+_CONTROL_HINT = re.compile(r"[\x00-\x1f\x7f]|%(?:[01][0-9A-Fa-f]|7[Ff])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Text typed into a form may hold tabs and line breaks, and nothing else below the space.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class ControlCharacterMiddleware:
+    """A control character in the path, the query string or a form's text fields gets a clear 400
+    before any view, cache or database sees it (PostgreSQL refuses NUL in text: it was a 500).
+
+    Paths, query keys and values and form field names take no C0 control nor DEL; form values
+    take tab, line feed and carriage return. Uploaded files are left alone: their names are
+    sanitized where they are stored, their contents scanned. Only a web POST carries a form here:
+    Django parses no other method's body. The API reads bodies through DRF's parsers: JSON, which
+    its parser checks (forum.api.parsers), or a multipart file upload with no text field; its
+    forms are left unread here, or a JSON endpoint would take a form as empty instead of
+    answering 415. A request without a form pays one regex search.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _CONTROL_HINT.search(f"{request.path}?{request.META.get('QUERY_STRING', '')}") and (
+                _CONTROL.search(request.path) or self._has_control(request.GET, _CONTROL)):
+            return self._refuse(request)
+        # A form body that cannot be parsed raises here as it would in the CSRF check: Django's 400,
+        # or the body limit's 413.
+        if (request.method == "POST" and request.content_type in _FORM_TYPES
+                and not request.path.startswith("/api/")):
+            try:
+                bad = self._has_control(request.POST, _CONTROL_IN_TEXT)
+            except UnreadablePostError:
+                bad = False  # the client went away: nothing to check, the view fails as before
+            if bad:
+                return self._refuse(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_control(data, values_pattern) -> bool:
+        """Whether a QueryDict has a control character in a key, or one `values_pattern` finds in a value."""
+        return bool(_CONTROL.search("".join(data)) or values_pattern.search(
+            "".join(value for _key, values in data.lists() for value in values)))
+
+    @staticmethod
+    def _refuse(request) -> HttpResponse:
+        logger.info("Refused a control character in a %s to %r.", request.method, request.path)
+        with translation.override(translation.get_language_from_request(request)):
+            message = _("This address or form contains a control character (such as NUL) that no link or "
+                        "form on this site produces. Please check the address, or retype the text, and try again.")
+            if request.path.startswith("/api/"):
+                from .api.errors import error_response
+
+                return error_response("parse_error", message, 400)  # as DRF names unreadable input
+            return HttpResponse(render_to_string("400_control.html", {"message": message}), status=400)
 
 
 class RequiredStepsMiddleware:
