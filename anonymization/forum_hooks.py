@@ -1,10 +1,9 @@
-"""What the anonymization app adds to the forum (see forum/extensions.py): its notification kinds,
+"""What the anonymization app adds to the forum (see forum/hooks.py): its notification kinds,
 its part of a person's data export and erasure, and its queue beside the review queue."""
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import detector
-from .models import AuditRecord, Upload
+from . import detector, selectors, services
 from .notifications import NOTIFICATION_KINDS
 from .permissions import can_triage
 
@@ -16,27 +15,18 @@ def notification_kinds() -> list:
 def personal_data(*, user) -> dict:
     """What a person uploaded, as metadata: the files themselves may hold patients' data and are
     only ever handed out through review."""
-    return {"uploads": list(Upload.objects.filter(uploader=user).order_by("created_at").values(
-        "pk", "topic_id", "state", "created_at",
-    ))}
+    return {"uploads": selectors.uploads_of_person(user=user)}
 
 
 def personal_data_erase(*, user) -> None:
-    """The audit log keeps what was done and by whom (now "deleted user"), but not from where.
-
-    The log is append-only (its queryset refuses updates); erasing a deleted person's address
-    is the one change allowed, so it goes around that guard on purpose.
-    """
-    from django.db.models import QuerySet
-
-    QuerySet.update(AuditRecord.objects.filter(actor=user), ip=None)
+    services.audit_addresses_erase(user=user)
 
 
 def review_queue_links(*, user) -> list:
     if not can_triage(user):
         return []
-    waiting = Upload.objects.filter(state__in=[Upload.State.SCANNING, Upload.State.REVIEW]).count()
-    return [(_("Uploads waiting for the anonymization team"), waiting, reverse("anonymization:queue"))]
+    return [(_("Uploads waiting for the anonymization team"), selectors.uploads_waiting_count(),
+             reverse("anonymization:queue"))]
 
 
 def screen_text(*, text: str) -> dict:

@@ -97,6 +97,6 @@ def can_download_published(user, upload) -> bool:
         return False
     if upload.post_id is not None and not can_read_post_text(user, upload.post):
         return False  # its post is hidden for review
-    from . import extensions
+    from . import hooks
 
-    return not extensions.published_withheld(user=user, upload=upload)
+    return not hooks.published_withheld(user=user, upload=upload)

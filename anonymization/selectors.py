@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from . import extensions
+from . import hooks
 from .models import AuditRecord, ReviewMessage, Upload, UploadVersion
 from .permissions import can_download_published, can_see_upload, uploads_visible_to
 from .scanning import describe
@@ -15,7 +15,7 @@ QUEUE_LIMIT = 200
 
 
 def _with_subjects(uploads: list) -> list:
-    subjects = extensions.upload_subjects(topic_ids={upload.topic_id for upload in uploads})
+    subjects = hooks.upload_subjects(topic_ids={upload.topic_id for upload in uploads})
     now = timezone.now()
     for upload in uploads:
         upload.subject = subjects.get(upload.topic_id, {})
@@ -133,3 +133,15 @@ def published_files(*, topic_id: int) -> list[Upload]:
 def published_open(*, upload: Upload):
     """The published copy of `upload`, opened for reading in binary."""
     return published_storage().open(upload.published_name, "rb")
+
+
+def uploads_waiting_count() -> int:
+    """Uploads being scanned or waiting for a decision (the team's queue)."""
+    return Upload.objects.filter(state__in=[Upload.State.SCANNING, Upload.State.REVIEW]).count()
+
+
+def uploads_of_person(*, user) -> list[dict]:
+    """What a person uploaded, as metadata, for their data export: the files themselves may hold
+    patients' data and are only ever handed out through review."""
+    return list(Upload.objects.filter(uploader=user).order_by("created_at").values(
+        "pk", "topic_id", "state", "created_at"))

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "forum.middleware.ContentSecurityPolicyMiddleware",
     # Before anything reads the body (sessions, CSRF, views): a body over the limit gets 413 unread.
     "forum.middleware.RequestBodyLimitMiddleware",
+    # Before the page cache and everything else: a control character in the address or a form gets 400.
+    "forum.middleware.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "forum.pagecache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -357,13 +359,8 @@ FORUM_DUPLICATE_POST_MINUTES = env.int("FORUM_DUPLICATE_POST_MINUTES", default=6
 # Off by default without Redis outside DEBUG: a per-process cache would let one gunicorn worker
 # keep serving a page another worker's write (a delete, a move to private) made stale.
 ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=300 if (REDIS_URL or DEBUG) else 0)
-# Apps that add to forum pages (a panel on a topic, marks on posts, figures on a profile);
-# the forum loads them by name so it never imports them (forum/extensions.py).
-FORUM_EXTENSIONS = ["requests_board.forum_hooks", "anonymization.forum_hooks"]
-# Apps that own what uploads are attached to (anonymization/extensions.py).
-ANONYMIZATION_EXTENSIONS = ["requests_board.anonymization_hooks"]
-# Apps told when a license check holds or releases one of their items (licensing/extensions.py).
-LICENSING_EXTENSIONS = ["requests_board.licensing_hooks"]
+# Apps take part in each other's pages through hooks they register in their AppConfig.ready
+# (forum/hooks.py), not through settings: that wiring never differs between machines.
 
 # --- Requests board ---------------------------------------------------------------------
 REQUESTS_ANONYMIZATION_CATEGORY = env.str("REQUESTS_ANONYMIZATION_CATEGORY", default="anonymization")
@@ -441,7 +438,7 @@ CELERY_BEAT_SCHEDULE = {
     "build-stalled-exports": {"task": "requests_board.tasks.build_stalled_exports", "schedule": 600.0},
 }
 
-# --- REST API (forum/api/, requests_board/api.py) ------------------------------------------
+# --- REST API (config/api_urls.py: forum/api/, requests_board/api/) --------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "forum.api.authentication.TokenAuthentication",

@@ -15,4 +15,9 @@ class ForumConfig(AppConfig):
     verbose_name = _("Forum")
 
     def ready(self):
+        from django.core import checks
+
+        from .hooks import hooks_check
+
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="forum.sync_roles")
+        checks.register(hooks_check)

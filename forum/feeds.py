@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
-from . import extensions, selectors
+from . import hooks, selectors
 from .models import Post
 from .pagecache import cache_anonymous_page
 
@@ -26,7 +26,7 @@ def _public_topics(**filters) -> list:
         post.topic_id: post
         for post in Post.objects.filter(topic__in=[t.pk for t in topics], number=1).only("topic_id", "html")
     }
-    licenses = extensions.topic_licenses(topic_ids=[topic.pk for topic in topics])
+    licenses = hooks.topic_licenses(topic_ids=[topic.pk for topic in topics])
     for topic in topics:
         topic.first_post = first_posts.get(topic.pk)
         topic.licenses = licenses.get(topic.pk, [])

@@ -1,14 +1,14 @@
 """The identifier check as the forms of every app show it: before posting, the author sees what
 may identify a patient, highlighted, and chooses to edit it out or to send it for review.
 
-The check itself belongs to the anonymization app (through `extensions.screen_text`); the
+The check itself belongs to the anonymization app (through `hooks.screen_text`); the
 services run it again and hold what it finds, so this is only the early warning.
 """
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import extensions
+from . import hooks
 from .services import screen_fields
 
 HELD_MESSAGE = _(
@@ -44,7 +44,7 @@ class IdentifierCheckMixin(forms.Form):
         screening = screen_fields(texts)
         if not screening["findings"]:
             return cleaned
-        labels = extensions.identifier_labels()
+        labels = hooks.identifier_labels()
         for name, text in texts.items():
             found = [finding for finding in screening["findings"] if finding.get("field") == name]
             if found:
@@ -70,7 +70,7 @@ FIELD_LABELS = {"title": _("in the title"), "raw": _("in the text")}
 def finding_rows(findings: list) -> list[dict]:
     """Findings as their reader sees them: the kind's label in the reader's language, the value, and
     where (a field name such as "in the title"). For the author's preview and the review queue."""
-    labels = extensions.identifier_labels()
+    labels = hooks.identifier_labels()
     return [{
         **finding,
         "label": str(labels.get(finding["kind"], finding["kind"])),

@@ -1,7 +1,7 @@
 """What people can be notified about: every kind, its wording and its default email delivery.
 
 The forum declares its own kinds here; other apps add theirs through the
-`notification_kinds()` hook of their forum extension module (forum/extensions.py),
+`notification_kinds()` hook of their forum hook module (forum/hooks.py),
 so the forum never imports them. A kind's wording never names private content:
 the notification stores only what its `sentence` needs, and private kinds
 (e.g. a decision about an upload) store no title at all.
@@ -9,7 +9,6 @@ the notification stores only what its `sentence` needs, and private kinds
 from dataclasses import dataclass
 from functools import cache
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -167,10 +166,10 @@ POST_KIND_PRIORITY = (QUOTED, MENTIONED, REPLIED, POSTED)
 @cache
 def notification_kinds() -> dict[str, NotificationKind]:
     """Every kind by name: the forum's, then those other apps declare."""
-    from .extensions import hooks_named
+    from .hooks import FORUM
 
     kinds = {kind.name: kind for kind in FORUM_KINDS + MODERATION_KINDS}
-    for hook in hooks_named(settings.FORUM_EXTENSIONS, "notification_kinds"):
+    for hook in FORUM.providers("notification_kinds"):
         for kind in hook():
             kinds[kind.name] = kind
     return kinds

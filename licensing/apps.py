@@ -7,4 +7,10 @@ class LicensingConfig(AppConfig):
     verbose_name = _("Licensing")
 
     def ready(self):
+        from anonymization.hooks import ANONYMIZATION
+        from forum.hooks import FORUM
+
         from . import checks  # noqa: F401  (registers the policy check)
+
+        FORUM.register("licensing.forum_hooks")
+        ANONYMIZATION.register("licensing.anonymization_hooks")

@@ -1,10 +1,8 @@
 """Reads that licensing pages, other apps' pages and exports need."""
 from django.db.models import Count, Q
 
-from forum.permissions import can_moderate, moderated_category_ids
-
 from .models import ExportBundle, LicensedItem, LicenseEvent
-from .permissions import can_see_held, items_visible_to
+from .permissions import can_see_held, held_readable_q, items_visible_to
 
 
 def item_map(*, item_type: str, object_ids) -> dict[int, LicensedItem]:
@@ -21,6 +19,21 @@ def items_for_topic(*, topic_id: int) -> list[LicensedItem]:
     return list(LicensedItem.objects.filter(topic_id=topic_id).select_related("topic").order_by("created_at", "pk"))
 
 
+def topic_items(*, request, topic_id: int) -> dict[tuple[str, int], LicensedItem]:
+    """The topic's licensed items by (item type, object id), looked up once per HTTP request
+    (the topic page's hooks and panel all ask)."""
+    memo = request.__dict__.setdefault("_licensed_items_by_topic", {})
+    if topic_id not in memo:
+        memo[topic_id] = {(item.item_type, item.object_id): item for item in items_for_topic(topic_id=topic_id)}
+    return memo[topic_id]
+
+
+def withheld_post_ids(*, request, topic_id: int) -> set[int]:
+    """Posts of the topic whose text (and files) the viewer may not read: held results, by the one rule."""
+    return {item.post_id for item in topic_items(request=request, topic_id=topic_id).values()
+            if item.post_id and not can_see_held(request.user, item)}
+
+
 def items_for_license(*, user, spdx_id: str, limit: int = 100) -> list[LicensedItem]:
     """Items `user` may see that are licensed (or whose code is) under `spdx_id`, newest first."""
     queryset = LicensedItem.objects.filter(license_ids__contains=f" {spdx_id} ")
@@ -35,6 +48,11 @@ def license_usage(*, user) -> list[dict]:
         items_visible_to(user, LicensedItem.objects.all())
         .values("expression").annotate(count=Count("pk")).order_by("-count", "expression")
     )
+
+
+def held_count() -> int:
+    """How many items wait in the moderators' report (held, on live topics)."""
+    return LicensedItem.objects.filter(state=LicensedItem.State.HELD, topic__deleted_at__isnull=True).count()
 
 
 def held_list(*, limit: int = 200) -> list[LicensedItem]:
@@ -74,14 +92,13 @@ def held_keys(*, dataset_ids, result_ids) -> set[tuple[str, int]]:
 
 
 def withheld_result_posts(*, user):
-    """Post ids of held results whose text `user` may not read (a `values` queryset for a subquery);
-    None for moderators, who read everything."""
-    if can_moderate(user):
+    """Post ids of held items whose text `user` may not read (a `values` queryset for a subquery);
+    None for global moderators, who read everything."""
+    readable = held_readable_q(user)
+    if readable is None:
         return None
-    held = LicensedItem.objects.filter(state=LicensedItem.State.HELD, post__isnull=False)
-    if user.is_authenticated:
-        held = held.exclude(author=user).exclude(topic__category_id__in=moderated_category_ids(user))
-    return held.values("post_id")
+    return LicensedItem.objects.filter(state=LicensedItem.State.HELD, post__isnull=False).exclude(
+        readable).values("post_id")
 
 
 def dataset_held_for(*, user, topic_id: int) -> bool:

@@ -6,10 +6,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 
+from forum import services as forum_services
 from forum.models import Post, Topic, User
 from forum.pagecache import invalidate_on_commit
 
-from . import extensions
+from . import hooks
 from .bundles import license_ids_of
 from .models import ExportBundle, LicensedItem, LicenseEvent
 from .policy import item_problems
@@ -27,13 +28,13 @@ def item_record(
     *, item_type: str, object_id: int, topic: Topic, post: Post | None, author: User, title: str, kind: str,
     expression: str, code_expression: str = "", file_kinds=(),
 ) -> LicensedItem:
-    """Record what an item is licensed under (on posting or after any edit) and queue its check.
+    """Record what an item is licensed under (on posting or after any edit) and check it at once.
 
-    Locks the item's row. Nothing changes, and nothing is queued, when the facts are the
-    ones already recorded; otherwise the revision goes up and the worker checks it again.
+    Locks the item's row. Nothing changes when the facts are the ones already recorded;
+    otherwise the revision goes up and the item is checked in the same transaction, so a
+    result with a license the policy refuses is held before anybody can read it, hear about it
+    or find it (the worker's periodic checks still catch policy changes and anything left over).
     """
-    from .tasks import check_license
-
     facts = {
         "topic": topic, "post": post, "author": author, "title": title[:300], "kind": kind,
         "expression": (expression or "")[:100], "code_expression": (code_expression or "")[:100],
@@ -56,7 +57,8 @@ def item_record(
         item.revision += 1
     item.license_ids = _license_ids(item.expression, item.code_expression)
     item.save()
-    check_license.delay_on_commit(item_id=item.pk)
+    item_check(item_id=item.pk)
+    item.refresh_from_db()
     return item
 
 
@@ -93,14 +95,18 @@ def _item_check(*, item_id: int, now: datetime.datetime | None = None) -> str:
                                         expression=item.expression, code_expression=item.code_expression,
                                         problems=problems, created_at=now)
             item.problems = problems  # the hook's email is about these
-            extensions.license_held(item=item)
+            hooks.license_held(item=item)
     elif was_held:
         outcome = "released"
         LicenseEvent.objects.create(item=item, action=LicenseEvent.Action.RELEASED, revision=item.revision,
                                     expression=item.expression, code_expression=item.code_expression,
                                     created_at=now)
         item.held_at = None
-        extensions.license_released(item=item)
+        hooks.license_released(item=item)
+        if item.post_id:
+            # Nobody who may not read a held post heard of it: its watchers hear now (once each:
+            # notifications are keyed by post, so those already told are not told again).
+            forum_services.post_notify_queue(item.post)
     item.state = State.HELD if problems else State.OK
     item.problems = problems
     item.checked_revision, item.checked_at = item.revision, now

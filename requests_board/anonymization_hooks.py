@@ -1,8 +1,6 @@
 """What the requests board tells the anonymization app about the topics files belong to
-(see anonymization/extensions.py)."""
+(see anonymization/hooks.py)."""
 from django.urls import reverse
-
-from licensing import selectors as licensing_selectors
 
 from .models import DataRequest
 from .services import request_clear
@@ -28,10 +26,3 @@ def upload_approved(*, actor, upload) -> None:
     if data_request.needs_anonymization and data_request.cleared_at is None:
         request_clear(actor=actor, data_request_id=data_request.pk)
 
-
-def published_withheld(*, user, upload) -> bool:
-    """Files of data or of a result held for its license are for their authors and moderators."""
-    if upload.post_id is None:
-        return licensing_selectors.dataset_held_for(user=user, topic_id=upload.topic_id)
-    withheld = licensing_selectors.withheld_result_posts(user=user)
-    return withheld is not None and withheld.filter(post_id=upload.post_id).exists()

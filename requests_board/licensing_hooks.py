@@ -1,5 +1,5 @@
 """What the requests board does when licensing holds or releases one of its items
-(see licensing/extensions.py): it notifies the item's author."""
+(see licensing/hooks.py): it notifies the item's author."""
 from .models import DataRequest, Result
 from .notifications import NoticeKind
 from .services.lifecycle import _notify

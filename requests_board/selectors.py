@@ -8,8 +8,20 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Prefetch, Q, Value, When
-from django.db.models.functions import TruncWeek
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncWeek
 from django.http import Http404
 from django.utils import timezone
 from taggit.models import TaggedItem
@@ -19,7 +31,7 @@ from forum.permissions import categories_visible_to, topics_visible_to
 from licensing import selectors as licensing_selectors
 
 from .models import ACTIVE_STATES, Claim, DataRequest, ProgressUpdate, RequestEvent, Result
-from .permissions import can_see_request, public_requests, requests_visible_to
+from .permissions import can_see_request, public_requests, request_actions, requests_visible_to
 
 State = DataRequest.State
 
@@ -115,13 +127,18 @@ def request_get(*, user, pk: int) -> DataRequest:
     return data_request
 
 
-def request_for_topic(*, topic) -> DataRequest | None:
-    """The request a topic carries, with what its panel shows, or None (one query)."""
-    return (
-        DataRequest.objects.select_related(
-            "author", "category", "accepted_result", "accepted_result__post", "accepted_result__author"
-        ).filter(topic=topic).first()
+def request_for_topic(*, topic, viewer=None) -> DataRequest | None:
+    """The request a topic carries, with what its panel shows, or None (one query). With a signed-in
+    `viewer`, `viewer_active_claims` says how many claims they hold on any request (the limit of
+    claims), counted in the same query."""
+    requests = DataRequest.objects.select_related(
+        "author", "category", "accepted_result", "accepted_result__post", "accepted_result__author"
     )
+    if viewer is not None and viewer.is_authenticated:
+        held = (Claim.objects.filter(volunteer=viewer, status=Claim.Status.ACTIVE).order_by()
+                .values("volunteer").annotate(n=Count("pk")).values("n")[:1])
+        requests = requests.annotate(viewer_active_claims=Coalesce(Subquery(held), Value(0)))
+    return requests.filter(topic=topic).first()
 
 
 def request_question(*, data_request) -> str | None:
@@ -138,6 +155,24 @@ def claim_list(*, data_request) -> list[Claim]:
         Claim.objects.filter(data_request=data_request, status=Claim.Status.ACTIVE)
         .select_related("volunteer").order_by(order, "created_at")
     )
+
+
+def active_claim_count(*, user) -> int:
+    """How many claims `user` holds now, on any request (one query): the limit of claims counts them."""
+    if not user.is_authenticated:
+        return 0
+    return Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE).count()
+
+
+def actions_for(*, user, data_request) -> dict:
+    """What `user` may do to `data_request` now (permissions.request_actions), with what the rules need:
+    its active claims, whether its accepted result is held, and how many claims `user` holds. The API
+    uses this; the topic page reads the same from its memos (panel.py). Three queries at most."""
+    claims = claim_list(data_request=data_request)
+    accepted_held = bool(data_request.accepted_result_id) and bool(licensing_selectors.held_keys(
+        dataset_ids=[], result_ids=[data_request.accepted_result_id]))
+    return request_actions(user, data_request, claims=claims, accepted_held=accepted_held,
+                           active_claim_count=active_claim_count(user=user) if user.is_authenticated else None)
 
 
 def event_list(*, data_request, limit: int = 100) -> list[RequestEvent]:
@@ -423,3 +458,20 @@ def request_question_html(*, user, data_request) -> str | None:
         return None
     posts = post_texts_readable_by(user, Post.objects.filter(topic_id=data_request.topic_id, number=1))
     return posts.values_list("html", flat=True).first()
+
+
+def personal_data(*, user) -> dict:
+    """A person's requests, claims and results for their data export (their own words only)."""
+    return {
+        "data_requests": list(DataRequest.objects.filter(author=user).order_by("created_at").values(
+            "pk", "title", "question", "modality", "data_size", "data_links", "data_license", "result_description",
+            "result_type", "deadline", "expertise", "patient_data", "state", "created_at",
+        )),
+        "claims": list(Claim.objects.filter(volunteer=user).order_by("created_at").values(
+            "data_request_id", "role", "part", "plan", "expected_date", "status", "created_at", "ended_at",
+        )),
+        "results": list(Result.objects.filter(author=user).order_by("created_at").values(
+            "data_request_id", "post_id", "repository_url", "license", "repository_license", "created_at",
+            "accepted_at",
+        )),
+    }

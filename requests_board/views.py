@@ -39,6 +39,7 @@ from .permissions import (
     check_can_post_request,
     check_can_withdraw,
     check_is_active_claimant,
+    request_actions,
 )
 
 REQUESTS_PER_PAGE = 25
@@ -59,6 +60,14 @@ def _refused(request, error) -> None:
             messages.error(request, message)
     else:
         messages.error(request, str(error) or _("You cannot do this."))
+
+
+def _refusal(request, data_request, action: str, **known) -> str:
+    """Why `action` cannot be taken on `data_request` now, in the words its service would use ("" when
+    it can): its form page says so instead of offering a form that would be refused."""
+    step = request_actions(request.user, data_request, claims=selectors.claim_list(data_request=data_request),
+                           **known)[action]
+    return "" if step.allowed else step.reason
 
 
 # --- Lists ------------------------------------------------------------------------
@@ -227,7 +236,7 @@ def request_withdraw(request, pk):
             return redirect(data_request.get_absolute_url())
     return render(request, "requests_board/reason_form.html", {
         "form": form, "data_request": data_request, "heading": _("Withdraw this request"),
-        "button": _("Withdraw request"),
+        "button": _("Withdraw request"), "refusal": _refusal(request, data_request, "withdraw"),
     }, status=400 if form.errors else 200)
 
 
@@ -244,7 +253,7 @@ def request_close(request, pk):
             return redirect(data_request.get_absolute_url())
     return render(request, "requests_board/reason_form.html", {
         "form": form, "data_request": data_request, "heading": _("Close this request"),
-        "button": _("Close request"),
+        "button": _("Close request"), "refusal": _refusal(request, data_request, "close"),
     }, status=400 if form.errors else 200)
 
 
@@ -296,8 +305,11 @@ def request_claim(request, pk):
                 "a while is released so someone else can help."
             ))
             return redirect(data_request.get_absolute_url())
+    refusal = _refusal(request, data_request, "claim",
+                       active_claim_count=selectors.active_claim_count(user=request.user))
     return render(request, "requests_board/claim_form.html", {
         "form": form, "data_request": data_request, "remind_days": settings.REQUESTS_CLAIM_REMIND_AFTER_DAYS,
+        "refusal": refusal,
     }, status=400 if form.errors else 200)
 
 

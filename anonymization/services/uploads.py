@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from forum.models import User
 from forum.pagecache import invalidate_on_commit
 
-from .. import extensions, filetypes
+from .. import filetypes, hooks
 from ..models import AuditRecord, Upload, UploadVersion
 from ..notifications import ReviewKind
 from ..permissions import check_can_add_version
@@ -237,7 +237,7 @@ def _approve(upload: Upload, *, actor: User | None, reason: str = "", ip: str | 
     upload.published_version = version
     upload.save(update_fields=["state", "decided_at", "decided_by", "decision_reason", "published_version"])
     audit(Action.APPROVED, actor=actor, upload=upload, version=version, detail=reason, ip=ip)
-    extensions.upload_approved(actor=actor, upload=upload)
+    hooks.upload_approved(actor=actor, upload=upload)
     publish_upload.delay_on_commit(upload_id=upload.pk)
 
 

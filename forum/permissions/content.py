@@ -118,7 +118,7 @@ def can_quote_post(user, post) -> bool:
 
 def _check_reads_post_text(user, post, message) -> None:
     """Liking or flagging needs the text to be readable by `user`, other apps' holds included (e.g. a
-    result held for its license). One query; pages hide the buttons already (extensions.mark_posts)."""
+    result held for its license). One query; pages hide the buttons already (hooks.mark_posts)."""
     from ..models import Post
 
     if not post_texts_readable_by(user, Post.objects.filter(pk=post.pk)).exists():

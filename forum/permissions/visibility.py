@@ -66,19 +66,19 @@ def post_texts_readable_by(user, queryset: QuerySet) -> QuerySet:
     """Of `queryset` (posts `user` may see), those whose text `user` may read: a post hidden for
     review only by its author and people who moderate it; and none another app withholds
     (e.g. a result held for its license). Search, emails and revision history use this."""
-    from .. import extensions
+    from .. import hooks
 
     if not can_moderate(user):
         readable = Q(hidden="")
         if user.is_authenticated:
             readable |= Q(author=user) | Q(topic__category_id__in=moderated_category_ids(user))
         queryset = queryset.filter(readable)
-    return extensions.without_withheld(user=user, posts=queryset)
+    return hooks.without_withheld(user=user, posts=queryset)
 
 
 def can_read_post_text(user, post) -> bool:
     """Whether `user` reads a hidden post's text (its author and who moderates it); any live post
-    in a topic they see otherwise. Other apps' withholding is asked separately (extensions)."""
+    in a topic they see otherwise. Other apps' withholding is asked separately (hooks)."""
     if not post.hidden:
         return True
     return user.is_authenticated and (post.author_id == user.pk or can_moderate_topic(user, post.topic))

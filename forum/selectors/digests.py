@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from taggit.models import TaggedItem
 
-from .. import extensions
+from .. import hooks
 from ..models import (
     Category,
     CategoryNotificationSetting,
@@ -60,7 +60,7 @@ def _watched_topics(user, since, now) -> DigestSection:
         topics_visible_to(user, new_topics).exclude(category__security=Category.Security.PRIVATE)
         .filter(Q(category_id__in=categories) | Q(pk__in=tagged)).exclude(author=user)
     )
-    shown_first_posts = extensions.without_held(posts=Post.objects.filter(number=1, hidden=""))
+    shown_first_posts = hooks.without_held(posts=Post.objects.filter(number=1, hidden=""))
     topics = topics.filter(pk__in=shown_first_posts.values("topic_id")).select_related("category")
     return DigestSection(_("New in categories and tags you watch"), [
         DigestItem(topic.title, absolute(topic.get_absolute_url()), topic.category.name)
@@ -80,7 +80,7 @@ def _unread_for_you(user, since, now) -> DigestSection:
                                     created_at__lt=now)
         .filter(Q(topic__isnull=True) | Q(topic__in=public))
         .filter(Q(post__isnull=True) | Q(
-            post__in=extensions.without_held(posts=Post.objects.filter(hidden="")).values("pk")))
+            post__in=hooks.without_held(posts=Post.objects.filter(hidden="")).values("pk")))
         .exclude(pk__in=OutboundEmail.objects.filter(user=user, notification__isnull=False).exclude(
             status=OutboundEmail.Status.SKIPPED).values("notification_id"))
         .order_by("-created_at")[:ITEMS_PER_SECTION]
@@ -100,5 +100,5 @@ def digest_sections(*, user, since: datetime.datetime, now: datetime.datetime) -
     sections = []
     if user is not None:
         sections += [_unread_for_you(user, since, now), _watched_topics(user, since, now)]
-    sections += extensions.digest_sections(user=viewer, since=since, now=now)
+    sections += hooks.digest_sections(user=viewer, since=since, now=now)
     return [section for section in sections if section.items]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from .. import extensions, search
+from .. import hooks, search
 from ..markdown import find_references, render_post
 from ..models import Category, Post, PostRevision, Topic, TopicEvent, TopicRead, TrustLevel, User
 from ..pagecache import invalidate_on_commit
@@ -93,7 +93,7 @@ def _render_or_field_error(raw: str, field: str = "raw"):
 
 
 def screen_fields(fields: dict) -> dict:
-    """The identifier check (extensions.screen_text) of several fields about to be published, read
+    """The identifier check (hooks.screen_text) of several fields about to be published, read
     as one text (a name in the title and a birth date in the body hold together). Each finding
     gets its "field" and its place within that field."""
     parts, offsets, position = [], [], 0
@@ -102,7 +102,7 @@ def screen_fields(fields: dict) -> dict:
         offsets.append((name, position, position + len(text)))
         parts.append(text)
         position += len(text) + 2
-    screening = extensions.screen_text("\n\n".join(parts))
+    screening = hooks.screen_text("\n\n".join(parts))
     for finding in screening["findings"]:
         for name, start, end in offsets:
             if start <= finding["start"] < end + 2:

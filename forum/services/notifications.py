@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import extensions
+from .. import hooks
 from ..markdown import find_references
 from ..models import (
     CategoryNotificationSetting,
@@ -28,7 +28,7 @@ from ..models import (
     User,
 )
 from ..notifications import LIKED, MENTIONED, MODERATOR_MESSAGE, POSTED, QUOTED, REPLIED
-from ..permissions import check_can_send_moderator_message, topic_readers_among
+from ..permissions import check_can_send_moderator_message, post_texts_readable_by, topic_readers_among
 from . import mail
 
 # The composer quotes a post as "@author:" followed by "> " lines (static/js/composer.js).
@@ -155,7 +155,7 @@ def post_notify(*, post_id: int) -> tuple[str, list[int]]:
         return POSTED, []
     topic = post.topic
     levels = _explicit_levels(topic)
-    watcher_kind = extensions.post_notification_kind(post=post) or POSTED
+    watcher_kind = hooks.post_notification_kind(post=post) or POSTED
     direct = _direct_recipients(post)
     if post.number > 1 and topic.author_id not in direct:
         # The asker hears about every answer in their own topic (unless they lowered its level).
@@ -166,7 +166,7 @@ def post_notify(*, post_id: int) -> tuple[str, list[int]]:
     direct = {
         uid: kind for uid, kind in direct.items() if _effective_level(uid, topic, levels) != NotificationLevel.MUTED
     }
-    readers = topic_readers_among(topic, direct)
+    readers = _post_readers_among(post, direct)
     by_kind: dict[str, list[int]] = {}
     for uid, kind in direct.items():
         if uid in readers:
@@ -193,11 +193,22 @@ def post_notify_watchers(*, post_id: int, kind: str, user_ids) -> int:
     )
     if post is None:
         return 0
-    readers = topic_readers_among(post.topic, user_ids)
+    readers = _post_readers_among(post, user_ids)
     return notify_many(
         user_ids=sorted(readers), kind=kind, key=f"post:{post.pk}", url=post.get_absolute_url(),
         actor=post.author, topic=post.topic, post=post, title=post.topic.title,
     )
+
+
+def _post_readers_among(post: Post, user_ids) -> set[int]:
+    """Which of `user_ids` may read `post`: its topic's readers, and of those, when another app holds
+    the post (a result held for its license), only the people that app lets read it. A held post is
+    rare, so asking person by person there costs nothing elsewhere (one query otherwise)."""
+    readers = topic_readers_among(post.topic, user_ids)
+    if not readers or hooks.without_held(posts=Post.objects.filter(pk=post.pk)).exists():
+        return readers
+    return {user.pk for user in User.objects.filter(pk__in=readers)
+            if post_texts_readable_by(user, Post.objects.filter(pk=post.pk)).exists()}
 
 
 def post_notify_queue(post: Post) -> None:

@@ -2,7 +2,7 @@
 
 Deleting keeps the person's row so their posts keep an author, shown as "deleted user";
 everything personal on it and around it is erased. Other apps add their part through
-the `personal_data` and `personal_data_erase` hooks (forum/extensions.py). Both actions
+the `personal_data` and `personal_data_erase` hooks (forum/hooks.py). Both actions
 are written to the moderation log.
 """
 import io
@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import extensions
+from .. import hooks
 from ..models import (
     ApiToken,
     Bookmark,
@@ -140,7 +140,7 @@ def personal_data_export(*, actor: User) -> bytes:
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": timezone.now(),
         "profile": _profile(actor),
-        **extensions.personal_data(user=actor),
+        **hooks.personal_data(user=actor),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -256,7 +256,7 @@ def account_delete(*, actor: User, confirm_username: str) -> User:
     LogEntry.objects.filter(content_type=user_content_type, object_id=str(user.pk)).update(
         object_repr=str(_("deleted user"))
     )
-    extensions.personal_data_erase(user=user)
+    hooks.personal_data_erase(user=user)
     # The person themselves.
     user.username = f"deleted-{user.pk}-{secrets.token_hex(3)}"
     user.email = ""

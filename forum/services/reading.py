@@ -19,7 +19,7 @@ from ..models import (
     User,
 )
 from ..pagecache import invalidate_on_commit
-from ..permissions import check_can_like_post, posts_visible_to
+from ..permissions import check_can_like_post, post_texts_readable_by, posts_visible_to
 from .content import _lock_post
 from .notifications import like_notify
 
@@ -61,7 +61,9 @@ def post_unlike(*, actor: User, post_id: int) -> bool:
 @transaction.atomic
 def bookmark_set(*, actor: User, post_id: int, note: str = "") -> Bookmark:
     """Bookmark a post `actor` can read, with an optional note, or change the note of an existing bookmark."""
-    if not posts_visible_to(actor, Post.objects.filter(pk=post_id)).exists():
+    # Only a text the person may read: not one hidden for review, nor one another app withholds
+    # (a result held for its license), which a bookmark list would otherwise lead back to.
+    if not post_texts_readable_by(actor, posts_visible_to(actor, Post.objects.filter(pk=post_id))).exists():
         raise PermissionDenied(_("You cannot bookmark this post."))
     bookmark, _created = Bookmark.objects.update_or_create(
         user=actor, post_id=post_id, defaults={"note": note.strip()[:300]},

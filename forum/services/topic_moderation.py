@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .. import extensions
+from .. import hooks
 from ..models import Category, Post, PostRevision, Topic, TopicEvent, User
 from ..pagecache import invalidate_on_commit
 from ..permissions import (
@@ -106,7 +106,7 @@ def topic_move(*, actor: User, topic_id: int, category: Category, release: bool 
     topic = _lock_topic(topic_id)
     if not (release and can_release_topic(actor, topic, category)):
         check_can_move_topic(actor, topic, category)
-        refusal = extensions.topic_move_refusal(topic=topic, destination=category)
+        refusal = hooks.topic_move_refusal(topic=topic, destination=category)
         if refusal:
             raise PermissionDenied(refusal)
     if topic.category_id == category.pk:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .. import extensions, selectors, services
+from .. import hooks, selectors, services
 from ..forms import (
     AccountDeleteForm,
     FlagForm,
@@ -93,7 +93,7 @@ def review_queue(request):
         "page": page,
         "status": status,
         "statuses": ReviewItem.Status.choices,
-        "other_queues": extensions.review_queue_links(user=request.user),
+        "other_queues": hooks.review_queue_links(user=request.user),
         "can_read_log": can_read_moderation_log(request.user),
     })
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .. import extensions, selectors, services
+from .. import hooks, selectors, services
 from ..forms import ProfileForm, TermsAcceptForm
 from ..pagecache import cache_anonymous_page
 from ..permissions import Role, can_edit_profile, can_restrict_user, can_send_moderator_message, user_roles
@@ -62,7 +62,7 @@ def profile_detail(request, username):
         "can_message": can_send_moderator_message(request.user, profile_user),
         "can_moderate_person": can_restrict_user(request.user, profile_user),
         "activity": selectors.profile_activity(user=request.user, profile_user=profile_user),
-        "extra_figures": extensions.profile_figures(user=request.user, profile_user=profile_user),
+        "extra_figures": hooks.profile_figures(user=request.user, profile_user=profile_user),
         "tab": tab,
         "page": Paginator(items, PROFILE_ITEMS_PER_PAGE).get_page(request.GET.get("page")),
     }

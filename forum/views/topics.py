@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import extensions, selectors, services
+from .. import hooks, selectors, services
 from ..forms import BookmarkForm, MoveTopicForm, NotificationLevelForm, PostEditForm, ReplyForm, TopicForm
 from ..identifiers import EDIT_HELD_MESSAGE, HELD_MESSAGE, finding_rows
 from ..models import NotificationLevel
@@ -163,7 +163,7 @@ def topic_detail(request, pk, slug):
         post.can_flag = can_flag_post(user, post) and not post.content_hidden
         post.liked = post.pk in page.liked
         post.bookmarked = post.pk in page.bookmarks
-    extensions.mark_posts(request=request, topic=topic, posts=page.posts)
+    hooks.mark_posts(request=request, topic=topic, posts=page.posts)
     if user.is_authenticated and page.posts:
         services.topic_mark_read(user=user, topic=topic, number=page.posts[-1].number)
     reply_form = None
@@ -176,8 +176,8 @@ def topic_detail(request, pk, slug):
         "is_moderator": is_moderator,
         "can_pin_globally": can_pin_globally(user),
         "level_choices": NotificationLevel.choices,
-        "panels": extensions.topic_panels(request=request, topic=topic),
-        "head_extras": extensions.topic_heads(request=request, topic=topic),
+        "panels": hooks.topic_panels(request=request, topic=topic),
+        "head_extras": hooks.topic_heads(request=request, topic=topic),
     }
     return render(request, "forum/topic_detail.html", context)
 

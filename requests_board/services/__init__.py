@@ -8,6 +8,7 @@ People are told through forum notifications written in the same transaction
 from .claims import (
     claim_release,
     claims_expire,
+    person_work_end,
     request_claim,
     result_accept,
     result_deliver,
@@ -64,6 +65,7 @@ __all__ = [
     "export_is_current",
     "export_open",
     "export_request",
+    "person_work_end",
     "request_claim",
     "request_attach",
     "request_clear",

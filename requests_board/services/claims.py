@@ -21,6 +21,7 @@ from ..permissions import (
     check_can_claim,
     check_can_release_claim,
     check_is_active_claimant,
+    claims_refusal,
     declares_identifying,
 )
 from .details import _collect, check_future_date, clean_license, clean_repository_url
@@ -31,7 +32,6 @@ from .lifecycle import (
     _event,
     _lock_request,
     _notify,
-    _refuse,
     _transition,
     check_transition,
 )
@@ -52,18 +52,14 @@ def request_claim(
     """
     data_request = _lock_request(data_request_id)
     check_can_claim(actor, data_request)
-    if data_request.state not in (State.OPEN, State.CLAIMED, State.IN_PROGRESS):
-        raise _refuse("claim", data_request)
+    target = check_transition(data_request, "claim")
     User.objects.select_for_update().filter(pk=actor.pk).first()
     active = list(Claim.objects.filter(data_request=data_request, status=Claim.Status.ACTIVE))
+    refusal = claims_refusal(actor, claims=active, active_claim_count=Claim.objects.filter(
+        volunteer=actor, status=Claim.Status.ACTIVE).count())
+    if refusal:
+        raise ValidationError(refusal)
     errors = {}
-    if any(claim.volunteer_id == actor.pk for claim in active):
-        raise ValidationError(_("You have already claimed this request."))
-    limit = settings.REQUESTS_MAX_ACTIVE_CLAIMS
-    if Claim.objects.filter(volunteer=actor, status=Claim.Status.ACTIVE).count() >= limit:
-        raise ValidationError(_(
-            "You already have %(limit)d active claims, the most allowed. Deliver or give one up first."
-        ) % {"limit": limit})
     try:
         check_future_date(expected_date, "expected_date")
     except ValidationError as error:
@@ -91,7 +87,7 @@ def request_claim(
         expected_date=expected_date, created_at=now, last_activity_at=now,
     )
     detail = part or plan[:200]
-    if data_request.state == State.OPEN:
+    if target != data_request.state:
         _transition(data_request, "claim", actor=actor, kind=RequestEvent.Kind.CLAIMED, detail=detail, now=now)
     else:
         _event(data_request, actor, RequestEvent.Kind.JOINED, detail=detail, now=now)
@@ -188,15 +184,14 @@ def update_post(*, actor: User, data_request_id: int, raw: str, attachment=None,
 @transaction.atomic
 def _update_post(*, actor: User, data_request_id: int, raw: str, attachment, ip: str | None) -> Post:
     data_request = _lock_request(data_request_id)
-    if data_request.state not in (State.CLAIMED, State.IN_PROGRESS, State.DELIVERED):
-        raise _refuse("start", data_request)
+    target = check_transition(data_request, "update")
     active = _check_claimant(actor, data_request)
     now = timezone.now()
     post = forum_services.post_create(actor=actor, topic_id=data_request.topic_id, raw=raw)
     ProgressUpdate.objects.create(data_request=data_request, post=post, created_at=now)
     _touch_claim(active, actor, now)
-    if data_request.state == State.CLAIMED:
-        _transition(data_request, "start", actor=actor, kind=RequestEvent.Kind.UPDATED, now=now)
+    if target != data_request.state:
+        _transition(data_request, "update", actor=actor, kind=RequestEvent.Kind.UPDATED, now=now)
     else:
         _event(data_request, actor, RequestEvent.Kind.UPDATED, now=now)
     _attach(actor, data_request, post, attachment, ip)
@@ -243,10 +238,12 @@ def _result_deliver(*, actor: User, data_request_id: int, summary: str, reposito
     _touch_claim(active, actor, now)
     _transition(data_request, "deliver", actor=actor, kind=RequestEvent.Kind.DELIVERED, now=now)
     _attach(actor, data_request, post, attachment, ip)
-    _record_result(result, data_request)
-    # Keyed like the forum's own notice of a new post, so the requester hears about it once.
-    _notify(data_request.author, NoticeKind.RESULT_DELIVERED, data_request, f"post:{post.pk}", actor=actor,
-            post=post)
+    item = _record_result(result, data_request)
+    if not item.is_held:
+        # Keyed like the forum's own notice of a new post, so the requester hears about it once. A
+        # held result is for its author and moderators: the requester hears when it is released.
+        _notify(data_request.author, NoticeKind.RESULT_DELIVERED, data_request, f"post:{post.pk}", actor=actor,
+                post=post)
     invalidate_on_commit()
     return result
 
@@ -337,3 +334,12 @@ def _claim_expire(claim_id: int, *, now, release_before) -> int:
     _after_claim_ended(data_request, claim, actor=None, now=now)
     invalidate_on_commit()
     return 1
+
+
+def person_work_end(*, user: User) -> None:
+    """A person deleting their account: their unpublished drafts go (private text nobody else has
+    seen, possibly about patients), and their active claims end so volunteers can take over.
+    Published requests and results stay, attributed to "deleted user"."""
+    DataRequest.objects.filter(author=user, state=DataRequest.State.DRAFT, topic__isnull=True).delete()
+    for claim_id in Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE).values_list("pk", flat=True):
+        claim_release(actor=user, claim_id=claim_id)

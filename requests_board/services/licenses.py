@@ -37,9 +37,10 @@ def _record_dataset(data_request: DataRequest) -> None:
     )
 
 
-def _record_result(result: Result, data_request: DataRequest) -> None:
-    """Tell licensing a result's licenses and the kinds of its files; a worker checks them."""
-    licensing_services.item_record(
+def _record_result(result: Result, data_request: DataRequest):
+    """Tell licensing a result's licenses and the kinds of its files; it checks them at once and
+    answers with the licensed item (held or not)."""
+    return licensing_services.item_record(
         item_type=ItemType.RESULT, object_id=result.pk, topic=data_request.topic, post=result.post,
         author=result.author, title=data_request.topic.title, kind=result_kind(data_request),
         expression=result.license, code_expression=result.repository_license,

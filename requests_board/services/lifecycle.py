@@ -1,11 +1,10 @@
-"""The life cycle table, the history and the steps every service shares: locking, notices, claims ending."""
+"""The history and the steps every service shares: moving along the life cycle (rules.py holds its
+table), locking, notices, claims ending."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from forum import services as forum_services
 from forum.models import Category, User
@@ -13,45 +12,12 @@ from forum.models import Category, User
 from ..models import Claim, DataRequest, RequestEvent
 from ..notifications import NoticeKind
 
+# The table lives in rules.py (permissions read it too); services import it from here as before.
+from ..rules import TRANSITIONS as TRANSITIONS
+from ..rules import InvalidTransition as InvalidTransition
+from ..rules import check_transition
+
 State = DataRequest.State
-
-
-class InvalidTransition(ValidationError):
-    """A life-cycle step the request's current state does not allow."""
-
-    api_status, api_code = 409, "invalid_state"  # the API answers 409 Conflict (forum/api/errors.py)
-
-
-# action: (states it may start from, state it leads to, message when refused)
-TRANSITIONS = {
-    "publish": ({State.DRAFT}, State.OPEN, _lazy("This request is already published.")),
-    "claim": ({State.OPEN}, State.CLAIMED, _lazy("This request is %(state)s: it can no longer be claimed.")),
-    "start": ({State.CLAIMED}, State.IN_PROGRESS, _lazy("This request is %(state)s: progress updates are closed.")),
-    "deliver": (
-        {State.CLAIMED, State.IN_PROGRESS, State.DELIVERED}, State.DELIVERED,
-        _lazy("This request is %(state)s: results can no longer be delivered."),
-    ),
-    "accept": ({State.DELIVERED}, State.ACCEPTED, _lazy("This request is %(state)s: there is no result to accept.")),
-    "reopen": ({State.CLAIMED, State.IN_PROGRESS}, State.OPEN, _lazy("This request is %(state)s.")),
-    "withdraw": (
-        {State.OPEN, State.CLAIMED}, State.WITHDRAWN,
-        _lazy("This request is %(state)s: only open or claimed requests can be withdrawn."),
-    ),
-    "close": (set(State) - {State.CLOSED}, State.CLOSED, _lazy("This request is already closed.")),
-}
-
-
-def _refuse(action: str, data_request: DataRequest):
-    message = TRANSITIONS[action][2]
-    return InvalidTransition(message % {"state": data_request.get_state_display().lower()})
-
-
-def check_transition(data_request: DataRequest, action: str) -> str:
-    """The state `action` leads to from the request's state; raises InvalidTransition if not allowed."""
-    sources, target, _message = TRANSITIONS[action]
-    if data_request.state not in sources:
-        raise _refuse(action, data_request)
-    return target
 
 
 def _transition(data_request, action, *, actor, kind, detail="", subject=None, now=None):

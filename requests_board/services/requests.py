@@ -19,6 +19,7 @@ from ..permissions import (
     check_can_post_request,
     check_can_withdraw,
     declares_identifying,
+    waiting_refusal,
 )
 from .details import _apply_details, _clean_details, clean_expertise
 from .licenses import _record_dataset
@@ -49,8 +50,8 @@ def request_submit(*, actor: User, details: dict, publish: bool, data_request_id
         data_request = DataRequest(author=actor, created_at=now)
     else:
         data_request = _lock_request(data_request_id)
-        if data_request.author_id != actor.pk or data_request.state != State.DRAFT:
-            raise InvalidTransition(_("Only drafts are saved this way; this request is already published."))
+        check_transition(data_request, "save_draft")
+        check_can_edit_request(actor, data_request)
     cleaned = _clean_details(details, actor=actor, publishing=publish)
     _apply_details(data_request, cleaned)
     data_request.updated_at = now
@@ -184,10 +185,9 @@ def request_clear(*, actor: User, data_request_id: int) -> DataRequest:
     quarantined until each is approved.
     """
     data_request = _lock_request(data_request_id)
-    if not data_request.needs_anonymization or data_request.cleared_at is not None:
-        raise InvalidTransition(_("This request is not waiting for the anonymization team."))
-    if data_request.state == State.DRAFT:
-        raise InvalidTransition(_("This request is a draft."))
+    if refusal := waiting_refusal(data_request):
+        raise InvalidTransition(refusal)
+    check_transition(data_request, "clear")
     check_can_clear_anonymization(actor, data_request)
     forum_services.topic_move(
         actor=actor, topic_id=data_request.topic_id, category=data_request.category, release=True

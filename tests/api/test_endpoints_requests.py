@@ -23,7 +23,7 @@ REQUEST_KEYS = {"id", "title", "state", "category", "author", "topic", "expertis
                 "published_at", "accepted_at", "url"}
 DETAIL_KEYS = REQUEST_KEYS | {"question_html", "data_links", "result_description", "serves_covid", "patient_data",
                               "needs_anonymization", "cleared_at", "accepted_result", "close_reason", "results",
-                              "updated_at"}
+                              "updated_at", "actions"}
 CLAIM_KEYS = {"id", "volunteer", "role", "part", "plan", "expected_date", "status", "created_at"}
 RESULT_KEYS = {"id", "request", "post", "author", "summary_html", "repository_url", "repository_host", "license",
                "repository_license", "license_state", "accepted", "created_at", "accepted_at", "url"}
@@ -310,8 +310,8 @@ def test_create_a_published_request(requester, django_capture_on_commit_callback
     assert set(body) == DETAIL_KEYS
     assert body["state"] == "open" and body["topic"] is not None and body["published_at"] is not None
     assert body["expertise"] == ["r", "statistics"] and body["data_license"] == "CC-BY-4.0"
-    # Recorded for the worker, which checks it once the transaction commits.
-    assert body["data_license_state"] == {"state": "pending", "problems": []}
+    # Checked against the policy as it is recorded, in the same transaction.
+    assert body["data_license_state"] == {"state": "ok", "problems": []}
     assert api().get(f"/api/v1/requests/{body['id']}/").json()["data_license_state"] == {"state": "ok",
                                                                                           "problems": []}
     assert body["patient_data"] == "no" and body["deadline"] == payload()["deadline"]
@@ -771,3 +771,27 @@ def test_a_held_results_post_is_a_placeholder_in_its_topic(results, requester, v
     for client in (api(volunteer), api(moderator)):
         post = {p["id"]: p for p in client.get(url).json()["results"]}[held.post_id]
         assert post["raw"] == "A synthetic result under the wrong license."
+
+
+# --- What the caller may do ---------------------------------------------------------------------
+
+def test_a_request_says_what_the_caller_may_do_in_the_words_its_steps_answer_with(
+        settings, requester, public_category):
+    """The API's `actions` come from the one rule the panel and the services use: a new volunteer
+    reads why they may not claim yet, and the claim endpoint refuses with the same words."""
+    settings.REQUESTS_CLAIM_MIN_TRUST_LEVEL = 2  # (write tokens come with level 1)
+    data_request = make_request(requester, public_category)
+    newcomer = UserFactory(roles=[Role.VOLUNTEER], trust_level=1)
+    actions = api(newcomer).get(f"/api/v1/requests/{data_request.pk}/").json()["actions"]
+    claim = actions["claim"]
+    assert claim["allowed"] is False and claim["shown"] is True
+    assert "from trust level 2; you are at level 1" in claim["reason"]
+    refused = api(newcomer).post(f"/api/v1/requests/{data_request.pk}/claim/", {}, format="json")
+    assert refused.status_code == 403 and refused.json()["error"]["message"] == claim["reason"]
+
+    trusted = UserFactory(roles=[Role.VOLUNTEER], trust_level=2)
+    assert api(trusted).get(f"/api/v1/requests/{data_request.pk}/").json()["actions"]["claim"] == {
+        "allowed": True, "reason": "", "shown": False}
+    mine = api(requester).get(f"/api/v1/requests/{data_request.pk}/").json()["actions"]
+    assert mine["withdraw"]["allowed"] and mine["edit"]["allowed"] and not mine["claim"]["allowed"]
+    assert not api().get(f"/api/v1/requests/{data_request.pk}/").json()["actions"]["withdraw"]["allowed"]

@@ -68,7 +68,7 @@ def send_when_due(kind: str) -> None:
     forum_tasks.send_due_emails.delay()
 
 
-SENT, SKIPPED = OutboundEmail.Status.SENT, OutboundEmail.Status.SKIPPED
+SENT = OutboundEmail.Status.SENT
 
 
 def test_result_under_refused_license_is_held_then_released_once_by_the_worker(real_celery):
@@ -96,11 +96,10 @@ def test_result_under_refused_license_is_held_then_released_once_by_the_worker(r
     sent = subjects_by_recipient(inbox.wait_for(2))
     held_emails = [(to, subject) for to, subject in sent if "Held for its license" in subject]
     assert [to for to, _subject in held_emails] == [volunteer.email]
-    # The requester is told of the result on the site; its email would quote the result, which the
-    # hold keeps from everybody but its author and the moderators, so it is not sent.
+    # The requester is not told of a result the hold keeps from everybody but its author and the
+    # moderators: they hear of it once it is released.
     assert notices(data_request) == sorted([
-        (NoticeKind.CLAIMED, requester.pk, SENT), (NoticeKind.RESULT_DELIVERED, requester.pk, SKIPPED),
-        (NoticeKind.LICENSE_HELD, volunteer.pk, SENT),
+        (NoticeKind.CLAIMED, requester.pk, SENT), (NoticeKind.LICENSE_HELD, volunteer.pk, SENT),
     ])
 
     # The volunteer fixes the license: the worker checks the new revision and releases the result.
@@ -114,13 +113,15 @@ def test_result_under_refused_license_is_held_then_released_once_by_the_worker(r
         (LicenseEvent.Action.HELD, 1, "GPL-3.0-only"), (LicenseEvent.Action.RELEASED, 2, "BSD-3-Clause"),
     ]
     send_when_due(NoticeKind.LICENSE_RELEASED)
-    wait_until(lambda: OutboundEmail.objects.filter(kind=NoticeKind.LICENSE_RELEASED, status=SENT).exists(),
-               what="the release's email to be sent")
-    sent = subjects_by_recipient(inbox.wait_for(3))
+    send_when_due(NoticeKind.RESULT_DELIVERED)  # released, the result is news for the requester now
+    wait_until(lambda: OutboundEmail.objects.filter(kind=NoticeKind.LICENSE_RELEASED, status=SENT).exists()
+               and OutboundEmail.objects.filter(kind=NoticeKind.RESULT_DELIVERED, status=SENT).exists(),
+               what="the release's and the result's emails to be sent")
+    sent = subjects_by_recipient(inbox.wait_for(4))
     released_emails = [to for to, subject in sent if "Released: the license of your item" in subject]
     assert released_emails == [volunteer.email]
     expected_notices = sorted([
-        (NoticeKind.CLAIMED, requester.pk, SENT), (NoticeKind.RESULT_DELIVERED, requester.pk, SKIPPED),
+        (NoticeKind.CLAIMED, requester.pk, SENT), (NoticeKind.RESULT_DELIVERED, requester.pk, SENT),
         (NoticeKind.LICENSE_HELD, volunteer.pk, SENT), (NoticeKind.LICENSE_RELEASED, volunteer.pk, SENT),
     ])
     assert notices(data_request) == expected_notices
@@ -142,5 +143,5 @@ def test_result_under_refused_license_is_held_then_released_once_by_the_worker(r
     assert (again.revision, again.checked_revision, again.checked_at) == (2, 2, checked_at)
     assert LicenseEvent.objects.filter(item=again).count() == 2
     assert notices(data_request) == expected_notices
-    assert len(inbox.messages) == 3
+    assert len(inbox.messages) == 4
     assert not OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING).exists()

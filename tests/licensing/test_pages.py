@@ -25,7 +25,6 @@ from anonymization.services import Decision, upload_decide
 from forum import services as forum_services
 from forum.permissions import Role
 from licensing import services as licensing_services
-from licensing import tasks as licensing_tasks
 from licensing.models import LicensedItem
 from requests_board import services
 from requests_board.models import Result
@@ -789,66 +788,64 @@ def test_atom_entry_leaves_out_held_data_licenses(client, held_data):
 
 # --- The anonymous page cache never serves a page from before a hold or a release -------------------
 
-def test_anonymous_topic_page_shows_a_hold_and_a_release_at_once(
+def test_anonymous_topic_page_follows_a_hold_and_a_release_at_once(
     client, settings, claimed, volunteer, moderator, django_capture_on_commit_callbacks,
 ):
     settings.ANONYMOUS_PAGE_CACHE_SECONDS = 300
     url = _topic_url(claimed)
-    # Delivered, not checked yet (the worker has not run): shown to everybody meanwhile.
-    with django_capture_on_commit_callbacks(execute=False):
+    client.get(url)
+    assert client.get(url)["X-Cache"] == "hit"
+    # Delivered under a license the policy refuses: held in the same transaction, so no page, cached
+    # or not, ever shows it to anybody who may not read it.
+    with django_capture_on_commit_callbacks(execute=True):
         result = services.result_deliver(
             actor=volunteer, data_request_id=claimed.pk, summary=HELD_SUMMARY,
             repository_url="https://github.com/example/cached", license="GPL-3.0-only")
-    item = _item("result", result.pk)
-    assert item.state == LicensedItem.State.PENDING
-    assert HELD_SUMMARY in _page(client.get(url))
-    cached = client.get(url)
-    assert cached["X-Cache"] == "hit" and HELD_SUMMARY in cached.content.decode()
-
-    # The worker holds it: the next anonymous visit is rendered again, without the result.
-    with django_capture_on_commit_callbacks(execute=True):
-        assert licensing_tasks.check_license.delay(item_id=item.pk).get() == "held"
+    assert _item("result", result.pk).is_held
     response = client.get(url)
     assert response.get("X-Cache") != "hit"
     page = _page(response)
     assert HELD_SUMMARY not in page and WITHHELD_NOTE in page
     assert client.get(url)["X-Cache"] == "hit"
 
-    # Its author fixes the licenses; until the worker checks them it stays held, then it is released.
-    with django_capture_on_commit_callbacks(execute=False):
+    # Its author fixes the licenses: released at once, and the cached page is rendered again.
+    with django_capture_on_commit_callbacks(execute=True):
         services.result_license_edit(actor=volunteer, result_id=result.pk, license="BSD-3-Clause",
                                      repository_license="MIT")
-    assert HELD_SUMMARY not in _page(client.get(url))
-    assert client.get(url)["X-Cache"] == "hit"
-    with django_capture_on_commit_callbacks(execute=True):
-        assert licensing_tasks.check_license.delay(item_id=item.pk).get() == "released"
     response = client.get(url)
     assert response.get("X-Cache") != "hit"
     page = _page(response)
     assert HELD_SUMMARY in page and WITHHELD_NOTE not in page
 
+    # The policy changes later: the worker's recheck holds it again, and the cache follows.
+    assert client.get(url)["X-Cache"] == "hit"
+    settings.LICENSING_RESULT_LICENSES = ["BSD-2-Clause"]
+    with django_capture_on_commit_callbacks(execute=True):
+        licensing_services.items_recheck(apply=True)
+    response = client.get(url)
+    assert response.get("X-Cache") != "hit"
+    assert HELD_SUMMARY not in _page(response)
 
-@pytest.mark.parametrize("url", ["/licenses/", "/licenses/GPL-3.0-only/", "/latest.atom"])
-def test_anonymous_license_pages_and_feed_follow_a_hold(client, settings, url, claimed, volunteer,
+
+@pytest.mark.parametrize("url", ["/licenses/", "/licenses/BSD-3-Clause/", "/latest.atom"])
+def test_anonymous_license_pages_and_feed_follow_a_hold(client, settings, url, claimed, volunteer, good_result,
                                                         django_capture_on_commit_callbacks):
     settings.ANONYMOUS_PAGE_CACHE_SECONDS = 300
-    with django_capture_on_commit_callbacks(execute=False):
-        result = services.result_deliver(
-            actor=volunteer, data_request_id=claimed.pk, summary=HELD_SUMMARY,
-            repository_url="https://github.com/example/cached", license="GPL-3.0-only")
     before = client.get(url)
     assert client.get(url)["X-Cache"] == "hit"
+    settings.LICENSING_RESULT_LICENSES = ["BSD-2-Clause"]  # the policy changes: a recheck holds the result
     with django_capture_on_commit_callbacks(execute=True):
-        licensing_tasks.check_license.delay(item_id=_item("result", result.pk).pk)
+        licensing_services.items_recheck(apply=True)
+    assert _item("result", good_result.pk).is_held
     after = client.get(url)
     assert after.get("X-Cache") != "hit"
-    if url == "/licenses/GPL-3.0-only/":
-        # Pending, the result is listed under its license; held, it is not.
-        assert f'href="/p/{result.post_id}/"' in before.content.decode()
-        assert f'href="/p/{result.post_id}/"' not in after.content.decode()
+    if url == "/licenses/BSD-3-Clause/":
+        # Allowed, the result is listed under its license; held, it is not.
+        assert f'href="/p/{good_result.post_id}/"' in before.content.decode()
+        assert f'href="/p/{good_result.post_id}/"' not in after.content.decode()
     elif url == "/licenses/":
-        assert "GPL-3.0-only" in _in_use(before.content.decode())
-        assert "GPL-3.0-only" not in _in_use(after.content.decode())
+        assert "BSD-3-Clause" in _in_use(before.content.decode())
+        assert "BSD-3-Clause" not in _in_use(after.content.decode())
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from forum.models import Notification, OutboundEmail
@@ -177,10 +178,11 @@ def test_changing_problems_while_held_logs_and_tells_again_at_the_new_revision(r
 
 
 def test_an_unchecked_bad_license_is_refused_at_acceptance_by_the_policy_itself(volunteer, requester, claimed):
-    # The worker has not run (no commit): acceptance asks the policy directly.
+    # An item left unchecked (recorded before checks ran at once, or its check lost): acceptance
+    # asks the policy directly.
     result = services.result_deliver(actor=volunteer, data_request_id=claimed.pk, summary="Synthetic.",
                                      repository_url=REPOSITORY, license="CC0-1.0")
-    assert result_item(result).state == State.PENDING
+    LicensedItem.objects.filter(pk=result_item(result).pk).update(state=State.PENDING, checked_revision=0)
     with pytest.raises(InvalidTransition, match="“CC0-1.0”"):
         services.result_accept(actor=requester, result_id=result.pk)
 
@@ -330,11 +332,12 @@ def test_the_log_cannot_be_updated_or_deleted_in_bulk(event):
 # --- Overdue checks and rechecks ------------------------------------------------------------------
 
 def test_unchecked_items_are_listed_once_overdue_and_the_periodic_task_checks_them(volunteer, claimed):
-    # Delivered without a commit: the check was never run, as if the worker had lost it.
+    # Items left unchecked, as if their check had been lost (or they predate checks run at once).
     result = services.result_deliver(actor=volunteer, data_request_id=claimed.pk, summary="Synthetic.",
                                      repository_url=REPOSITORY, license="GPL-3.0-only")
     item = result_item(result)
-    assert item.state == State.PENDING
+    LicensedItem.objects.filter(pk__in=[item.pk, dataset_item(claimed).pk]).update(
+        revision=F("revision") + 1)
     assert licensing_services.items_unchecked() == []  # just recorded: the worker may still be on it
     overdue = [dataset_item(claimed).pk, item.pk]  # the request's data was never checked either
     assert licensing_services.items_unchecked(older_than_seconds=0) == overdue
