@@ -147,7 +147,8 @@ class RequestBodyLimitMiddleware:
                 from .api.errors import error_response
 
                 return error_response("request_too_large", message, 413)
-            return HttpResponse(render_to_string("413.html", {"message": message}), status=413)
+            return HttpResponse(render_to_string("refused.html", {"title": _("Too large"), "message": message}),
+                                status=413)
 
 
 # A control character decoded (C0 or DEL), or one still percent-encoded in a raw query string.
@@ -206,7 +207,8 @@ class ControlCharacterMiddleware:
                 from .api.errors import error_response
 
                 return error_response("parse_error", message, 400)  # as DRF names unreadable input
-            return HttpResponse(render_to_string("400_control.html", {"message": message}), status=400)
+            return HttpResponse(render_to_string("refused.html", {"title": _("Bad request"), "message": message}),
+                                status=400)
 
 
 class RequiredStepsMiddleware:
