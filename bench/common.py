@@ -4,6 +4,7 @@ Nothing here touches the database at import time, so either script can import it
 """
 import os
 import random
+import subprocess
 import sys
 from pathlib import Path
 
@@ -75,3 +76,23 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+# Production settings for rendering pages in this process (explain.py, hotspots.py), with the
+# anonymous page cache off so every render is a miss.
+LOCAL_ENV = {
+    "DEBUG": "false", "SECRET_KEY": "bench-only-not-secret-" + "x" * 40, "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
+    "LOG_LEVEL": "WARNING", "ANONYMOUS_PAGE_CACHE_SECONDS": "0",
+}
+
+
+def setup_page_rendering() -> None:
+    """Configure Django as production does, for pages rendered in this process by the test client."""
+    for key, value in LOCAL_ENV.items():
+        os.environ.setdefault(key, value)
+    # With DEBUG off, templates need the static files manifest: collected once, where run.py puts it.
+    os.environ.setdefault("STATIC_ROOT", "/tmp/helpdesk-bench-static")
+    if not (Path(os.environ["STATIC_ROOT"]) / "staticfiles.json").exists():
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True)
+    setup_django()

@@ -8,21 +8,13 @@ page cache, signed in as --user when given. EXPLAIN ANALYZE runs each query agai
 (read-only pages only: it executes the statement).
 """
 import argparse
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, setup_django  # noqa: E402
-
-LOCAL_ENV = {
-    "DEBUG": "false", "SECRET_KEY": "bench-only-not-secret-" + "x" * 40, "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
-    "LOG_LEVEL": "WARNING", "ANONYMOUS_PAGE_CACHE_SECONDS": "0",
-}
+from common import setup_page_rendering  # noqa: E402
 
 
 def main() -> None:
@@ -32,13 +24,7 @@ def main() -> None:
     parser.add_argument("--analyze", action="store_true", help="EXPLAIN ANALYZE each (slow enough) query")
     parser.add_argument("--slower-than", type=float, default=0, help="only queries slower than this, in ms")
     args = parser.parse_args()
-    for key, value in LOCAL_ENV.items():
-        os.environ.setdefault(key, value)
-    # With DEBUG off, templates need the static files manifest: collected once, where run.py puts it.
-    os.environ.setdefault("STATIC_ROOT", "/tmp/helpdesk-bench-static")
-    if not (Path(os.environ["STATIC_ROOT"]) / "staticfiles.json").exists():
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True)
-    setup_django()
+    setup_page_rendering()
 
     from django.db import connection
     from django.test import Client

@@ -181,9 +181,9 @@ def _trust_refusal(user) -> str | None:
     words = {"needed": needed, "current": user.trust_level, "steps": _trust_steps(needed)}
     if words["steps"]:
         return _("Volunteers can claim requests from trust level %(needed)d; you are at level %(current)d. "
-                 "It comes on its own once you have %(steps)s.") % words
+                 "Your level rises by itself once you have %(steps)s.") % words
     return _("Volunteers can claim requests from trust level %(needed)d; you are at level %(current)d. "
-             "It comes on its own as you take part.") % words
+             "Your level rises by itself as you read and take part.") % words
 
 
 def _not_public_refusal(data_request) -> str:
@@ -209,7 +209,7 @@ def claim_refusal(user, data_request) -> str | None:
     if not request_is_public(data_request):
         return _not_public_refusal(data_request)
     if not can_claim(user):
-        return _("Only volunteers can claim requests. Add the volunteer role on your profile.")
+        return _("Only volunteers can claim requests: in Settings, Profile, tick “help with data analysis”.")
     return _silence_refusal(user) or _trust_refusal(user)
 
 
