@@ -59,7 +59,8 @@ def profile_page(client, url: str, renders: int, top: int) -> None:
     connection.queries_log.clear()  # a full log (9,000 entries) would capture nothing
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
-    sql_ms = sum(float(query["time"]) for query in captured) * 1000
+    # Read now: every request clears the connection's query log (Django's request_started signal).
+    queries, sql_ms = len(captured), sum(float(query["time"]) for query in captured) * 1000
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(renders):
@@ -78,7 +79,6 @@ def profile_page(client, url: str, renders: int, top: int) -> None:
             for (caller_file, _caller_line, _caller_name), timing in callers.items():
                 label = bucket_of(caller_file) if caller_file != "~" else "Python and other libraries"
                 shares[label] = shares.get(label, 0.0) + timing[2]
-    queries = len(captured.captured_queries)
     print(f"\n{url}: status {response.status_code}, {queries} queries ({sql_ms:.1f} ms in SQL as the driver "
           f"reports it), median {statistics.median(timings):.1f} ms over {renders} renders")
     for label, seconds in sorted(shares.items(), key=lambda pair: -pair[1]):
