@@ -1,6 +1,14 @@
-"""Whole-page cache for anonymous visitors: views opt in, every write makes all pages stale."""
+"""Whole-page cache for anonymous visitors: views opt in, writes make the pages they affect stale.
+
+Every stored page carries two generations: the site's, which any write may bump to make every
+page stale (the default, and what every write that hides, moves, renames or changes who may see
+something does), and its scope's: a topic's pages (/t/<slug>/<id>/) have one per topic, every
+other page shares the "lists" one. A new reply or a like bumps only its topic and the lists
+(`invalidate_on_commit(topic_ids=[...])`), so a busy site keeps every other topic's pages warm.
+"""
 import hashlib
 import logging
+import re
 import time
 from functools import wraps
 
@@ -18,6 +26,10 @@ logger = logging.getLogger(__name__)
 # generation-specific key: a hit is one round trip (generation and page together),
 # a page rendered while a write commits is stale at once, and a miss overwrites the old copy.
 GENERATION_KEY = "pagecache:generation"
+LISTS_KEY = "pagecache:generation:lists"
+TOPIC_KEY = "pagecache:generation:topic:{}"
+# A topic's pages (any page number); forum/urls.py's "topic-detail".
+TOPIC_PATH = re.compile(r"^/t/[^/]+/(\d+)/$")
 # django.contrib.messages' CookieStorage.cookie_name; pending messages make a page personal.
 MESSAGES_COOKIE_NAME = "messages"
 # Cookie variation is covered by serving only requests without session or messages
@@ -38,32 +50,55 @@ def cache_anonymous_page(view):
     return wrapper
 
 
-def invalidate() -> None:
-    """Make every cached anonymous page stale at once."""
+def _bump(key: str) -> None:
     try:
-        cache.incr(GENERATION_KEY)
+        cache.incr(key)
     except ValueError:
         # Missing (first use, or evicted): restart from the clock, never from a
         # small number, so no earlier generation and none of its pages can come back.
-        if not cache.add(GENERATION_KEY, time.time_ns(), timeout=None):
-            cache.incr(GENERATION_KEY)
+        if not cache.add(key, time.time_ns(), timeout=None):
+            cache.incr(key)
 
 
-def invalidate_on_commit() -> None:
-    """Make every cached anonymous page stale now and again when the current transaction commits."""
+def invalidate() -> None:
+    """Make every cached anonymous page stale at once."""
+    _bump(GENERATION_KEY)
+
+
+def _invalidate_topics(topic_ids) -> None:
+    _bump(LISTS_KEY)
+    for topic_id in topic_ids:
+        _bump(TOPIC_KEY.format(topic_id))
+
+
+def invalidate_on_commit(*, topic_ids=None) -> None:
+    """Make cached anonymous pages stale now and again when the current transaction commits: every
+    page, or with `topic_ids` only those topics' pages and the lists (every page that is not a
+    topic's). Give `topic_ids` only for a write that adds to a topic what its pages and the lists
+    show (a reply, a like), never for one that hides, moves or renames anything."""
     # The bump on commit guarantees freshness: a page re-cached from the old data
     # meanwhile carries an older generation. The bump now shows the write where
     # nothing commits, as in tests run inside one transaction.
-    invalidate()
-    # robust: the write is already committed; a cache error must not report it as failed.
-    transaction.on_commit(invalidate, robust=True)
-
-
-def _current_generation() -> int:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
+    if topic_ids is None:
         invalidate()
-        generation = cache.get(GENERATION_KEY)
+        # robust: the write is already committed; a cache error must not report it as failed.
+        transaction.on_commit(invalidate, robust=True)
+        return
+    topic_ids = sorted(set(topic_ids))
+    _invalidate_topics(topic_ids)
+    transaction.on_commit(lambda: _invalidate_topics(topic_ids), robust=True)
+
+
+def _scope_key(request) -> str:
+    match = TOPIC_PATH.match(request.path_info)
+    return TOPIC_KEY.format(match[1]) if match else LISTS_KEY
+
+
+def _current(key: str, found: dict) -> int:
+    generation = found.get(key)
+    if generation is None:
+        _bump(key)
+        generation = cache.get(key)
     return generation
 
 
@@ -84,20 +119,21 @@ class AnonymousPageCacheMiddleware:
         if not timeout or not self._is_certainly_anonymous(request):
             return self.get_response(request)
 
-        key = self._page_key(request)
-        found = cache.get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY)
+        key, scope = self._page_key(request), _scope_key(request)
+        found = cache.get_many([GENERATION_KEY, scope, key])  # one round trip
+        generations = (found.get(GENERATION_KEY), found.get(scope))
         stored = found.get(key)
-        if stored is not None and generation is not None and stored[0] == generation:
+        if stored is not None and None not in generations and stored[0] == generations:
             # The security middlewares sit before this one, so they add their headers to hits too.
             return self._hit(stored)
 
-        if generation is None:
-            generation = _current_generation()
+        # Read before rendering: a write committing meanwhile bumps past these, so the page
+        # stored below is stale at once rather than served as new.
+        generations = (_current(GENERATION_KEY, found), _current(scope, found))
         response = self.get_response(request)
         if request.method == "GET" and self._is_storable(request, response):
             headers = list(response.items())
-            cache.set(key, (generation, response.status_code, headers, response.content), timeout)
+            cache.set(key, (generations, response.status_code, headers, response.content), timeout)
         return response
 
     @staticmethod

@@ -174,7 +174,7 @@ def topic_create(*, actor: User, category: Category, title: str, raw: str, tags=
     TopicRead.objects.create(user=actor, topic=topic, last_read_number=1, first_read_at=now, updated_at=now)
     Topic.objects.filter(pk=topic.pk).update(view_count=1)
     search.index_posts([post.pk])
-    invalidate_on_commit()
+    invalidate_on_commit(topic_ids=[topic.pk])  # a new topic shows in the lists, nowhere else yet
     post.topic = topic
     _publish_or_hold(post, actor, fields={"title": title, "raw": raw})
     topic.first_post = post
@@ -228,7 +228,7 @@ def post_create(*, actor: User, topic_id: int, raw: str, reply_to_number: int | 
     )
     topic_mark_read(user=actor, topic=topic, number=number)
     search.index_posts([post.pk])
-    invalidate_on_commit()
+    invalidate_on_commit(topic_ids=[topic.pk])  # a reply shows on its topic's pages and in the lists only
     post.topic = topic
     _publish_or_hold(post, actor, fields={"raw": raw})
     post.mentions = rendered.mentions

@@ -40,7 +40,7 @@ def post_like(*, actor: User, post_id: int) -> bool:
     Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
     Topic.objects.filter(pk=post.topic_id).update(like_count=F("like_count") + 1)
     like_notify(post=post, actor=actor)
-    invalidate_on_commit()
+    invalidate_on_commit(topic_ids=[post.topic_id])  # counts on its topic's pages, the lists, profiles
     return True
 
 
@@ -54,7 +54,7 @@ def post_unlike(*, actor: User, post_id: int) -> bool:
     Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - 1)
     if post.deleted_at is None:  # a deleted post's likes were already taken off its topic
         Topic.objects.filter(pk=post.topic_id).update(like_count=F("like_count") - 1)
-    invalidate_on_commit()
+    invalidate_on_commit(topic_ids=[post.topic_id])
     return True
 
 
