@@ -57,28 +57,32 @@ def item_record(
         item.revision += 1
     item.license_ids = _license_ids(item.expression, item.code_expression)
     item.save()
-    item_check(item_id=item.pk)
-    item.refresh_from_db()
+    _check_locked(item)  # the row is ours already: no second read
     return item
 
 
-def item_check(*, item_id: int, now: datetime.datetime | None = None) -> str:
-    """Check one item against the policy (see _item_check), in the site's language so the problems
-    stored and compared do not depend on who triggered the check."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return _item_check(item_id=item_id, now=now)
-
-
 @transaction.atomic
-def _item_check(*, item_id: int, now: datetime.datetime | None = None) -> str:
-    """Check one item against the policy: hold it, release it, or confirm it. Locks the item.
+def item_check(*, item_id: int, now: datetime.datetime | None = None) -> str:
+    """Check one item against the policy (see _check_locked). Locks the item."""
+    item = LicensedItem.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        return "gone"
+    return _check_locked(item, now=now)
+
+
+def _check_locked(item: LicensedItem, *, now: datetime.datetime | None = None) -> str:
+    """Check `item`, whose row the caller holds locked, against the policy: hold it, release it, or
+    confirm it, in the site's language so the problems stored and compared do not depend on who
+    triggered the check.
 
     Idempotent: a revision already checked is left alone, so a retried or duplicated
     task holds, releases and notifies once. Returns what happened.
     """
-    item = LicensedItem.objects.select_for_update().filter(pk=item_id).first()
-    if item is None:
-        return "gone"
+    with translation.override(settings.LANGUAGE_CODE):
+        return _apply_policy(item, now=now)
+
+
+def _apply_policy(item: LicensedItem, *, now: datetime.datetime | None) -> str:
     if item.checked_revision >= item.revision:
         return "unchanged"
     now = now or timezone.now()

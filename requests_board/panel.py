@@ -18,7 +18,7 @@ from licensing.models import LicensedItem
 from licensing.permissions import can_see_held
 
 from . import selectors
-from .permissions import can_edit_result_license, dataset_withheld, request_actions
+from .permissions import can_edit_result_license, dataset_withheld
 
 ItemType = LicensedItem.ItemType
 
@@ -96,8 +96,10 @@ def claims_and_actions(request, topic, data_request) -> tuple[list, dict]:
             claim.data_request = data_request
         accepted_held = bool(data_request.accepted_result_id) and result_held(
             request, topic, data_request.accepted_result_id)
-        return claims, request_actions(user, data_request, claims=claims, accepted_held=accepted_held,
-                                       active_claim_count=getattr(data_request, "viewer_active_claims", None))
+        # A signed-in viewer's claim count came with the request's own query (request_for_topic).
+        return claims, selectors.actions_for(user=user, data_request=data_request, claims=claims,
+                                             accepted_held=accepted_held,
+                                             claim_count=getattr(data_request, "viewer_active_claims", None))
 
     return _memo(request, "_request_actions_for_topic", topic.pk, load)
 

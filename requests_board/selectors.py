@@ -164,15 +164,20 @@ def active_claim_count(*, user) -> int:
     return Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE).count()
 
 
-def actions_for(*, user, data_request) -> dict:
-    """What `user` may do to `data_request` now (permissions.request_actions), with what the rules need:
-    its active claims, whether its accepted result is held, and how many claims `user` holds. The API
-    uses this; the topic page reads the same from its memos (panel.py). Three queries at most."""
-    claims = claim_list(data_request=data_request)
-    accepted_held = bool(data_request.accepted_result_id) and bool(licensing_selectors.held_keys(
-        dataset_ids=[], result_ids=[data_request.accepted_result_id]))
+def actions_for(*, user, data_request, claims=None, accepted_held=None, claim_count=None) -> dict:
+    """What `user` may do to `data_request` now (permissions.request_actions), looking up what the
+    rules need unless given: its active claims, whether its accepted result is held, and how many
+    claims `user` holds (`claim_count`). The topic page passes what its memos already hold (panel.py); the API asks
+    for all three (three queries at most)."""
+    if claims is None:
+        claims = claim_list(data_request=data_request)
+    if accepted_held is None:
+        accepted_held = bool(data_request.accepted_result_id) and bool(licensing_selectors.held_keys(
+            dataset_ids=[], result_ids=[data_request.accepted_result_id]))
+    if claim_count is None and user.is_authenticated:
+        claim_count = active_claim_count(user=user)
     return request_actions(user, data_request, claims=claims, accepted_held=accepted_held,
-                           active_claim_count=active_claim_count(user=user) if user.is_authenticated else None)
+                           active_claim_count=claim_count)
 
 
 def event_list(*, data_request, limit: int = 100) -> list[RequestEvent]:
