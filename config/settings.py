@@ -173,7 +173,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # --- Accounts (django-allauth) ---------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "forum.auth_backends.CachedModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
@@ -358,6 +358,10 @@ FORUM_DUPLICATE_POST_MINUTES = env.int("FORUM_DUPLICATE_POST_MINUTES", default=6
 # Whole pages for anonymous visitors (forum/pagecache.py); 0 turns the cache off.
 # Off by default without Redis outside DEBUG: a per-process cache would let one gunicorn worker
 # keep serving a page another worker's write (a delete, a move to private) made stale.
+# Whether every web process sees the same cache (Redis), so what one process stores another may
+# serve: permissions and counts kept across requests (forum/permissions/access.py,
+# forum/selectors/counts.py) rely on it. A per-process cache is shared only by a single process.
+SHARED_CACHE = env.bool("SHARED_CACHE", default=bool(REDIS_URL) or DEBUG)
 ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=300 if (REDIS_URL or DEBUG) else 0)
 # Apps take part in each other's pages through hooks they register in their AppConfig.ready
 # (forum/hooks.py), not through settings: that wiring never differs between machines.

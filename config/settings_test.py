@@ -30,6 +30,7 @@ STORAGES = {
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # The test server is one process, so the anonymous page cache is safe (and tested) without Redis.
 ANONYMOUS_PAGE_CACHE_SECONDS = 300
+SHARED_CACHE = True
 
 if REDIS_URL:
     # Own Redis databases for tests (base + 10 and + 11), flushed freely between tests.

@@ -18,6 +18,8 @@ class ForumConfig(AppConfig):
         from django.core import checks
 
         from .hooks import hooks_check
+        from .permissions.access import connect_signals
 
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="forum.sync_roles")
         checks.register(hooks_check)
+        connect_signals()

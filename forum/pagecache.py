@@ -102,6 +102,11 @@ def _current(key: str, found: dict) -> int:
     return generation
 
 
+def current_generations(found: dict, keys) -> tuple:
+    """The generations of `keys` (read in `found`, one get_many), starting any that is missing."""
+    return tuple(_current(key, found) for key in keys)
+
+
 class AnonymousPageCacheMiddleware:
     """Serve stored pages to certainly-anonymous visitors before sessions, auth, CSRF and the view run."""
 

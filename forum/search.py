@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, F, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.expressions import RawSQL
@@ -281,9 +282,12 @@ def _search_sqlite(posts, query: str, page: int, per_page: int) -> SearchPage:
     # The permission filter as a correlated EXISTS, composed from the queryset's SQL and its own
     # parameters (never interpolated): each match is checked by primary key, newest first, and the
     # scan stops after MAX_CANDIDATES + 1, so a common word never reads every visible post.
-    allowed_sql, allowed_params = (
-        posts.filter(pk=RawSQL("forum_post_fts.rowid", ())).values("pk").query.sql_with_params()
-    )
+    try:
+        allowed_sql, allowed_params = (
+            posts.filter(pk=RawSQL("forum_post_fts.rowid", ())).values("pk").query.sql_with_params()
+        )
+    except EmptyResultSet:  # the filter allows nothing (e.g. no category anybody may read)
+        return SearchPage(results=[], total=0, page=1, per_page=per_page)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT forum_post_fts.rowid, bm25(forum_post_fts, 10.0, 1.0) FROM forum_post_fts "

@@ -28,6 +28,7 @@ from taggit.models import TaggedItem
 
 from forum.models import Category, Post, Topic
 from forum.permissions import categories_visible_to, topics_visible_to
+from forum.selectors import audience, counted
 from licensing import selectors as licensing_selectors
 
 from .models import ACTIVE_STATES, Claim, DataRequest, ProgressUpdate, RequestEvent, Result
@@ -97,7 +98,12 @@ def board(*, user, filters: BoardFilters) -> Board:
         requests = requests.filter(result_type=filters.result_type)
     if filters.has_deadline:
         requests = requests.filter(deadline__isnull=False)
-    counts = dict(requests.order_by().values_list("state").annotate(n=Count("pk")))
+    # Kept until a write makes the board stale (forum.selectors.counted): counting every visible
+    # request costs more the bigger the site. Whose view and every filter are in the name.
+    category = filters.category.pk if filters.category else ""
+    name = (f"board {audience(user)} {category} {filters.tag} {filters.modality} {filters.result_type} "
+            f"{filters.has_deadline}")
+    counts = counted(name, lambda: dict(requests.order_by().values_list("state").annotate(n=Count("pk"))))
     state_counts = {state: counts.get(state, 0) for state in State.values if state != State.DRAFT}
     if filters.unclaimed or filters.state == "unclaimed":
         states = [State.OPEN]

@@ -3,7 +3,13 @@ from django.core.exceptions import PermissionDenied
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from .roles import can_moderate, can_moderate_category, can_moderate_topic, check_can_moderate_topic
+from .roles import (
+    can_moderate,
+    can_moderate_category,
+    can_moderate_topic,
+    check_can_moderate_topic,
+    group_category_ids,
+)
 from .visibility import can_read_post_text, post_texts_readable_by
 
 
@@ -32,8 +38,7 @@ def can_reply(user, topic) -> bool:
     category = topic.category
     if category.security == Category.Security.PRIVATE:
         # Members may start their own private topics there, not answer other people's.
-        return can_moderate_category(user, category) or category.groups.filter(
-            pk__in=user.groups.values("pk")).exists()
+        return can_moderate_category(user, category) or category.pk in group_category_ids(user)
     return can_post_in_category(user, category)
 
 
@@ -190,7 +195,7 @@ def can_post_in_category(user, category) -> bool:
         return True
     if category.security == Category.Security.PRIVATE and category.members_start_private_topics:
         return True
-    return category.groups.filter(pk__in=user.groups.values("pk")).exists()
+    return category.pk in group_category_ids(user)
 
 
 def check_can_post_in_category(user, category) -> None:

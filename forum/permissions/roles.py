@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .access import access_for
+
 
 class Role(models.TextChoices):
     REQUESTER = "requester", _("Requester (life scientist or clinician)")
@@ -35,12 +37,17 @@ MFA_REQUIRED_PERMISSIONS = ("forum.moderate", "forum.triage_anonymization")
 
 
 def user_roles(user) -> frozenset:
-    """The roles `user` holds, read once per request and cached on the user object."""
+    """The roles `user` holds: from groups prefetched on the object (lists of people), else their
+    cached access (forum/permissions/access.py)."""
     if not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_role_cache", None)
     if cached is None:
-        names = {group.name for group in user.groups.all()}  # uses prefetched groups when present
+        prefetched = getattr(user, "_prefetched_objects_cache", {}).get("groups")
+        if prefetched is not None:
+            names = {group.name for group in prefetched}
+        else:
+            names = access_for(user).group_names
         cached = frozenset(role for role, group in ROLE_GROUP_NAMES.items() if group in names)
         user._role_cache = cached
     return cached
@@ -89,18 +96,17 @@ def check_can_grant_roles(actor) -> None:
 
 
 def moderated_category_ids(user) -> frozenset:
-    """Ids of categories `user` moderates as a category moderator (subcategories included), cached."""
+    """Ids of categories `user` moderates as a category moderator (subcategories included)."""
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_moderated_category_cache", None)
-    if cached is None:
-        from ..models import Category
+    return access_for(user).moderated_category_ids
 
-        cached = frozenset(
-            Category.objects.filter(Q(moderators=user) | Q(parent__moderators=user)).values_list("pk", flat=True)
-        )
-        user._moderated_category_cache = cached
-    return cached
+
+def group_category_ids(user) -> frozenset:
+    """Ids of categories one of `user`'s groups belongs to (who may post in read-only and private ones)."""
+    if not user.is_authenticated:
+        return frozenset()
+    return access_for(user).group_category_ids
 
 
 def can_moderate_category(user, category) -> bool:

@@ -39,7 +39,14 @@ def _visible_live_posts(user, profile_user: User) -> QuerySet:
 
 
 def profile_activity(*, user, profile_user: User) -> dict:
-    """Counts for a profile, over what `user` may see only (private topics are never counted)."""
+    """Counts for a profile, over what `user` may see only (private topics are never counted); kept
+    until a write makes them stale (`counted`), since counting a busy author's posts grows with them."""
+    from .counts import audience, counted
+
+    return counted(f"profile {profile_user.pk} {audience(user)}", lambda: _profile_counts(user, profile_user))
+
+
+def _profile_counts(user, profile_user: User) -> dict:
     visible_topics = topics_visible_to(user, Topic.objects.all()).values("pk")
     return {
         "topics": Topic.objects.filter(author=profile_user, pk__in=visible_topics).count(),

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import (
-    Case,
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -14,8 +15,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -37,6 +36,7 @@ from ..models import (
     TopicRead,
 )
 from ..permissions import (
+    can_moderate,
     can_read_post_text,
     can_see_deleted_content,
     categories_visible_to,
@@ -53,18 +53,47 @@ LIST_ORDERS = ("latest", "top", "unanswered", "new")
 
 # --- Categories -------------------------------------------------------------------
 
+def _personal_category_stats(user, access) -> dict:
+    """What `user` sees beyond every reader's live topics (`CategoryStats.live`), per category id:
+    their own topics hidden for review or in private categories they are not a member of, and the
+    deleted and hidden topics of categories they moderate. One query over those few rows."""
+    readable = access.public_category_ids | access.member_category_ids
+    moderated = access.moderated_category_ids
+    extra = Q(author=user, deleted_at__isnull=True) & (Q(hidden_at__isnull=False) | ~Q(category_id__in=readable))
+    if moderated:
+        extra |= Q(category_id__in=moderated) & (Q(deleted_at__isnull=False) | Q(hidden_at__isnull=False))
+    rows = (
+        Topic.objects.filter(extra).order_by().values("category_id")
+        .annotate(n=Count("pk"), latest=Max("last_posted_at"))
+    )
+    return {row["category_id"]: (row["n"], row["latest"]) for row in rows}
+
+
 def category_list(*, user) -> list[Category]:
     """Top-level categories `user` may see, each with `subcategories`, visible topic counts
-    (its subcategories' included) and latest activity. Two queries."""
-    visible_topics = topics_visible_to(user, Topic.objects.all()).values("pk")
-    categories = list(
-        categories_visible_to(user, Category.objects.all())
-        .annotate(
-            own_topic_count=Count("topics", filter=Q(topics__pk__in=visible_topics)),
-            own_latest_activity=Max("topics__last_posted_at", filter=Q(topics__pk__in=visible_topics)),
-        )
-        .order_by("position", "name")
-    )
+    (its subcategories' included) and latest activity. The counts come from the cache
+    (forum/selectors/counts.py) with, for a signed-in person, one query for what they alone see:
+    two queries, whatever the number of topics."""
+    from ..permissions.access import access_for
+    from .counts import EMPTY, category_topic_stats
+
+    categories = list(categories_visible_to(user, Category.objects.all()).order_by("position", "name"))
+    stats = category_topic_stats()
+    everything = can_moderate(user)
+    access = access_for(user)
+    readable = access.public_category_ids | access.member_category_ids
+    personal = _personal_category_stats(user, access) if user.is_authenticated and not everything else {}
+    for category in categories:
+        found = stats.get(category.pk, EMPTY)
+        if everything:
+            count, latest = found.all, found.all_latest
+        elif category.pk in readable:
+            count, latest = found.live, found.live_latest
+        else:
+            count, latest = 0, None
+        extra_count, extra_latest = personal.get(category.pk, (0, None))
+        category.own_topic_count = count + extra_count
+        category.own_latest_activity = max((d for d in (latest, extra_latest) if d), default=None)
     by_pk = {category.pk: category for category in categories}
     top_level = []
     for category in categories:
@@ -188,13 +217,14 @@ def topic_list(
             | Q(read_number__lt=F("last_post_number"))
         )
         ordering = ["-last_posted_at", "-pk"]
-    else:
-        if category is not None:
-            pinned = Q(pinned=True) | Q(pinned_globally=True)
-        else:
-            pinned = Q(pinned_globally=True)
-        topics = topics.annotate(is_pinned=Case(When(pinned, then=Value(1)), default=Value(0)))
+    elif category is not None:
+        # Exactly the expression of the topic_live_category_latest index, so it serves the order.
+        pinned = Q(pinned=True) | Q(pinned_globally=True)
+        topics = topics.annotate(is_pinned=ExpressionWrapper(pinned, output_field=BooleanField()))
         ordering = ["-is_pinned", "-last_posted_at", "-pk"]
+    else:
+        topics = topics.annotate(is_pinned=F("pinned_globally"))
+        ordering = ["-is_pinned", "-last_posted_at", "-pk"]  # the topic_live_latest index
     return (
         topics.select_related("author", "category", "last_poster")
         .prefetch_related("tags").order_by(*ordering)

@@ -39,7 +39,7 @@ def roles_sync() -> None:
 
 def _forget_cached_permissions(user: User) -> None:
     user._role_cache = None
-    for attr in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+    for attr in ("_perm_cache", "_group_perm_cache", "_user_perm_cache", "_access"):
         user.__dict__.pop(attr, None)
 
 

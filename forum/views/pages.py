@@ -55,16 +55,20 @@ def profile_detail(request, username):
         items = selectors.profile_like_list(user=request.user, profile_user=profile_user)
     else:
         items = selectors.profile_topic_list(user=request.user, profile_user=profile_user)
+    activity = selectors.profile_activity(user=request.user, profile_user=profile_user)
+    paginator = Paginator(items, PROFILE_ITEMS_PER_PAGE)
+    # The tab's list is exactly what its figure counts (kept in the cache): no second count.
+    paginator.count = activity[{"replies": "replies", "likes": "likes_given"}.get(tab, "topics")]
     context = {
         "profile_user": profile_user,
         "roles": [role for role in Role if role in user_roles(profile_user)],
         "can_edit": can_edit_profile(request.user, profile_user),
         "can_message": can_send_moderator_message(request.user, profile_user),
         "can_moderate_person": can_restrict_user(request.user, profile_user),
-        "activity": selectors.profile_activity(user=request.user, profile_user=profile_user),
+        "activity": activity,
         "extra_figures": hooks.profile_figures(user=request.user, profile_user=profile_user),
         "tab": tab,
-        "page": Paginator(items, PROFILE_ITEMS_PER_PAGE).get_page(request.GET.get("page")),
+        "page": paginator.get_page(request.GET.get("page")),
     }
     return render(request, "forum/profile_detail.html", context)
 

@@ -19,6 +19,7 @@ from ..forms import BookmarkForm, MoveTopicForm, NotificationLevelForm, PostEdit
 from ..identifiers import EDIT_HELD_MESSAGE, HELD_MESSAGE, finding_rows
 from ..models import NotificationLevel
 from ..pagecache import cache_anonymous_page
+from ..pagination import bounded_page
 from ..permissions import (
     can_delete_post,
     can_edit_post,
@@ -47,7 +48,7 @@ LIST_TITLES = {
 
 
 def _topic_page(request, topics):
-    return Paginator(topics, TOPICS_PER_PAGE).get_page(request.GET.get("page"))
+    return bounded_page(topics, TOPICS_PER_PAGE, request.GET.get("page"))
 
 
 # --- Lists ------------------------------------------------------------------------
