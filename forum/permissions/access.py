@@ -41,7 +41,14 @@ class Access:
 NOBODY = frozenset()
 
 
+# Changes seen by this process: a person object remembers its access only while none has happened
+# since (tests and tasks keep one object across changes; a request's object lives for the request).
+_changes_here = 0
+
+
 def _bump() -> None:
+    global _changes_here
+    _changes_here += 1
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
@@ -98,15 +105,16 @@ def access_for(user) -> Access:
     # Remembered on a person's object for its request; never on an anonymous one, which code may
     # keep and share (a module's AnonymousUser()) long after what it remembered went stale.
     cached = getattr(user, "_access", None) if signed_in else None
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] == _changes_here:
+        return cached[1]
     if not settings.SHARED_CACHE:
         # Another process could not see this one's bump: read the database for every request.
         public = _read_public()
         if not signed_in:
             return Access(NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, public)
-        user._access = _read(user, public)
-        return user._access
+        access = _read(user, public)
+        user._access = (_changes_here, access)
+        return access
     key = ENTRY_KEY.format(user.pk) if signed_in else None
     found = cache.get_many([GENERATION_KEY, PUBLIC_KEY, *([key] if key else [])])
     generation = found.get(GENERATION_KEY)
@@ -131,16 +139,13 @@ def access_for(user) -> Access:
     else:
         access = _read(user, public)
         cache.set(key, (generation, user.is_superuser, access), ENTRY_SECONDS)
-    user._access = access
+    user._access = (_changes_here, access)
     return access
 
 
-def forget_access(user) -> None:
-    """Drop what the request's user object remembers (after changing its roles in this request)."""
-    user._access = None
-
-
 def _delete_entries(keys) -> None:
+    global _changes_here
+    _changes_here += 1
     cache.delete_many(keys)
 
 

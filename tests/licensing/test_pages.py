@@ -561,7 +561,9 @@ LICENSE_PAGES = {
 }
 # Anonymous: the list reads the usage per expression (visibility is a subquery), a detail page its
 # items with their topics and authors (joined): one query each.
-QUERIES_ANONYMOUS = {"list": 1, "detail-data": 1, "detail-result": 1, "detail-code": 1, "detail-held": 1}
+# From an empty cache: the page's own query, and which categories are public (then kept in the cache,
+# forum/permissions/access.py).
+QUERIES_ANONYMOUS = {"list": 2, "detail-data": 2, "detail-result": 2, "detail-code": 2, "detail-held": 2}
 # Signed in adds the session, the user and the user's and groups' permissions, and the bell's unread
 # count (forum.context_processors.notifications); a reader who is not a moderator also the categories
 # they moderate (the visibility rule). The report reads the counts per license and the held items with

@@ -153,7 +153,7 @@ def _topic_url(world):
 # its licensed items (one query, shared by the panel, the marks and the JSON-LD).
 QUERIES_ANONYMOUS = {
     "board": 6, "board-open": 6, "board-accepted": 6, "board-unclaimed": 6, "board-filtered": 7, "board-tag": 6,
-    "dashboard": 6, "topic": 12,
+    "dashboard": 6, "topic": 13,  # topic: + which categories are public, from an empty cache
 }
 # Signed in adds the session, the user, the user's and groups' permissions and moderated categories.
 SIGNED_IN_EXTRA = 6  # + the bell's unread count (forum.context_processors.notifications)
