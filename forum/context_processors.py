@@ -17,6 +17,8 @@ def notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if hasattr(request, "unread_notification_count"):  # counted by the view already (a topic page)
+        return {"unread_notification_count": request.unread_notification_count}
     return {"unread_notification_count": SimpleLazyObject(lambda: unread_notification_count(user=user))}
 
 

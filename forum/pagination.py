@@ -24,8 +24,9 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        # COUNT(*) over a subquery with the list's ORDER BY and a LIMIT: it reads at most `bound` + 1 rows.
-        counted = self.object_list[: self.bound + 1].count()
+        # COUNT(*) over a subquery with a LIMIT and no ORDER BY: it stops after `bound` + 1 rows in
+        # whatever order is cheapest (which rows does not change how many).
+        counted = self.object_list.order_by()[: self.bound + 1].count()
         self.truncated = counted > self.bound
         return min(counted, self.bound)
 

@@ -235,11 +235,17 @@ def topic_list(
 
 def topic_get(*, user, pk: int) -> Topic:
     """A topic by id, with category and tags; 404 when missing or private to `user`, alike."""
-    return get_object_or_404(
-        topics_visible_to(user, Topic.objects.select_related("category", "category__parent", "author"))
-        .prefetch_related("tags"),
-        pk=pk,
-    )
+    topics = topics_visible_to(user, Topic.objects.select_related("category", "category__parent", "author"))
+    if user.is_authenticated:
+        # The reader's own state of the topic, in the same query: where they stopped reading
+        # (None: never opened) and the notification level they chose (None: the default).
+        topics = topics.annotate(
+            read_number=Subquery(TopicRead.objects.filter(user=user, topic=OuterRef("pk"))
+                                 .values("last_read_number")[:1], output_field=IntegerField()),
+            chosen_level=Subquery(TopicNotificationSetting.objects.filter(user=user, topic=OuterRef("pk"))
+                                  .values("level")[:1], output_field=IntegerField()),
+        )
+    return get_object_or_404(topics.prefetch_related("tags"), pk=pk)
 
 
 def topic_page_count(topic: Topic) -> int:
@@ -277,22 +283,30 @@ def topic_page(*, user, topic: Topic, page: int) -> TopicPage:
     if page < 1 or page > page_count:
         raise Http404
     first = (page - 1) * POSTS_PER_PAGE + 1
-    posts = list(
-        Post.objects.filter(topic=topic, number__gte=first, number__lt=first + POSTS_PER_PAGE)
-        .select_related("author", "reply_to", "reply_to__author").order_by("number")
-    )
+    posts = Post.objects.filter(topic=topic, number__gte=first, number__lt=first + POSTS_PER_PAGE)
+    if user.is_authenticated:
+        # The reader's likes and bookmarks on these posts, in the same query.
+        mine = {"user": user, "post": OuterRef("pk")}
+        posts = posts.annotate(
+            liked_by_reader=Exists(PostLike.objects.filter(**mine)),
+            bookmarked_by_reader=Exists(Bookmark.objects.filter(**mine)),
+            reader_bookmark_note=Subquery(Bookmark.objects.filter(**mine).values("note")[:1]),
+        )
+    posts = list(posts.select_related("author", "reply_to", "reply_to__author").order_by("number"))
     show_deleted = can_see_deleted_content(user, topic)
     for post in posts:
         post.topic = topic
         post.content_hidden = (post.deleted_at is not None and not show_deleted) or not can_read_post_text(user, post)
     liked, bookmarks, level = set(), {}, None
     if user.is_authenticated and posts:
-        post_ids = [post.pk for post in posts]
-        liked = set(PostLike.objects.filter(user=user, post_id__in=post_ids).values_list("post_id", flat=True))
-        bookmarks = dict(Bookmark.objects.filter(user=user, post_id__in=post_ids).values_list("post_id", "note"))
-        level = (
-            TopicNotificationSetting.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
-        )
+        liked = {post.pk for post in posts if post.liked_by_reader}
+        bookmarks = {post.pk: post.reader_bookmark_note for post in posts if post.bookmarked_by_reader}
+        if hasattr(topic, "chosen_level"):  # read with the topic (topic_get)
+            level = topic.chosen_level
+        else:
+            level = (
+                TopicNotificationSetting.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
+            )
     events = []
     if page == page_count:
         events = list(TopicEvent.objects.filter(topic=topic).select_related("actor").order_by("created_at", "pk"))

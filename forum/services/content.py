@@ -353,23 +353,31 @@ def post_restore(*, actor: User, post_id: int) -> Post:
 
 # --- Reading ----------------------------------------------------------------------
 
-def topic_mark_read(*, user: User, topic: Topic, number: int) -> None:
+def topic_mark_read(*, user: User, topic: Topic, number: int, notifications: bool = True) -> int:
     """Move `user`'s read position in `topic` forward to post `number`; never backward, and
     clear their notifications about the posts read.
 
     The first read also counts one view. Safe under concurrent requests: the
-    unique row and a conditional UPDATE decide, not a read-then-write.
+    unique row and a conditional UPDATE decide, not a read-then-write. A topic read with
+    the reader's position (`read_number`, forum.selectors.topic_get) already at `number` or
+    beyond is not written again. `notifications` False: the caller knows `user` has no unread
+    notification, so none is looked for. Returns how many notifications it marked read.
     """
     if not user.is_authenticated or number < 1:
-        return
+        return 0
     now = timezone.now()
-    notifications_mark_read_in_topic(user=user, topic_id=topic.pk, up_to_number=number)
+    marked = 0
+    if notifications:
+        marked = notifications_mark_read_in_topic(user=user, topic_id=topic.pk, up_to_number=number)
+    known = getattr(topic, "read_number", None)
+    if known is not None and known >= number:
+        return marked
     with transaction.atomic():
         updated = TopicRead.objects.filter(user=user, topic=topic, last_read_number__lt=number).update(
             last_read_number=number, updated_at=now
         )
         if updated:
-            return
+            return marked
         _read, created = TopicRead.objects.get_or_create(
             user=user, topic=topic,
             defaults={"last_read_number": number, "first_read_at": now, "updated_at": now},
@@ -380,3 +388,4 @@ def topic_mark_read(*, user: User, topic: Topic, number: int) -> None:
                 from .trust import trust_level_update_queue
 
                 trust_level_update_queue(user)
+    return marked
