@@ -102,17 +102,15 @@ def access_for(user) -> Access:
     """What `user` (signed in or not) may reach: from the request's user object, else the cache (one
     round trip), else the database (one query for everybody's part, three for a person's, then stored)."""
     signed_in = user.is_authenticated
-    # Remembered on a person's object for its request; never on an anonymous one, which code may
-    # keep and share (a module's AnonymousUser()) long after what it remembered went stale.
-    cached = getattr(user, "_access", None) if signed_in else None
+    # Remembered on the user object (a request's lives for the request) until this process sees a
+    # change: code that keeps one object across changes (a task, a test) reads them again.
+    cached = getattr(user, "_access", None)
     if cached is not None and cached[0] == _changes_here:
         return cached[1]
     if not settings.SHARED_CACHE:
         # Another process could not see this one's bump: read the database for every request.
         public = _read_public()
-        if not signed_in:
-            return Access(NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, public)
-        access = _read(user, public)
+        access = _read(user, public) if signed_in else Access(NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, public)
         user._access = (_changes_here, access)
         return access
     key = ENTRY_KEY.format(user.pk) if signed_in else None
@@ -130,7 +128,8 @@ def access_for(user) -> Access:
         public = _read_public()
         cache.set(PUBLIC_KEY, (generation, public), ENTRY_SECONDS)
     if not signed_in:
-        return Access(NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, public)
+        user._access = (_changes_here, Access(NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, public))
+        return user._access[1]
     stored = found.get(key)
     if stored is not None and stored[:2] == (generation, user.is_superuser):
         access = stored[2]
