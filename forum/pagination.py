@@ -6,10 +6,13 @@ from django.utils.functional import cached_property
 PAGES_AHEAD = 10
 
 
+MAX_PAGE = 1_000_000  # beyond it a LIMIT would overflow; Django then shows the last page
+
+
 def page_number(value) -> int:
     try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
+        return min(max(1, int(value)), MAX_PAGE)
+    except (TypeError, ValueError, OverflowError):
         return 1
 
 

@@ -2,12 +2,14 @@
 
 Every signed-in page used to ask the database the same four things (the person's permissions
 directly and through groups, the categories they moderate, the private categories they belong
-to) before doing anything of its own. `access_for` reads them in three queries, keeps them in the
-cache beside a site-wide generation, and serves them from there, one cache round trip, until any
-change to who may reach what bumps that generation (`ACCESS_SIGNALS` below: groups, permissions,
-category moderators and groups, categories themselves). The bump happens at once and again when the
-transaction commits, like the page cache's, so a request that read the old rows meanwhile cannot
-leave them behind as current.
+to) before doing anything of its own. `access_for` reads them in three queries and keeps them in
+the cache with two versions: the site's, which any change to groups, permissions or categories
+moves, and the person's own, which a change to their groups, permissions or moderated categories
+moves (signals, `connect_signals` below). An entry is served, one cache round trip, only while both
+versions are the ones it was read under. Versions move at once and again when the transaction
+commits, and are read before the database, so a request that read the old rows meanwhile stores
+them under an old version, never as current. Entries also expire after five minutes, which bounds
+what a lost invalidation (the cache unreachable at that moment) could leave behind.
 
 Flags stored on the person's own row (active, superuser) are not cached here: the row is read on
 every request anyway, and the cached entry records the superuser flag it was made with.
@@ -20,11 +22,14 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
-GENERATION_KEY = "forum:access:generation"
-ENTRY_KEY = "forum:access:{}"
-PUBLIC_KEY = "forum:access:public-categories"
-# An entry outlives no generation; the timeout only returns memory for people who left.
-ENTRY_SECONDS = 24 * 3600
+# The "2" names the shape of `Access`: change it with the dataclass, so no process reads an older one.
+GENERATION_KEY = "forum:access:2:generation"
+PERSON_KEY = "forum:access:2:person:{}"  # a person's own version: bumped when their roles change
+ENTRY_KEY = "forum:access:2:entry:{}"
+PUBLIC_KEY = "forum:access:2:public-categories"
+# Entries are checked against both versions; the timeout bounds how long one could outlive a change
+# whose invalidation was lost (the cache unreachable at that moment).
+ENTRY_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -46,15 +51,23 @@ NOBODY = frozenset()
 _changes_here = 0
 
 
-def _bump() -> None:
+def _bump(key: str = GENERATION_KEY) -> None:
     global _changes_here
     _changes_here += 1
     try:
-        cache.incr(GENERATION_KEY)
+        cache.incr(key)
     except ValueError:
         # Missing (first use, or evicted): restart from the clock, never from a small number.
-        if not cache.add(GENERATION_KEY, time.time_ns(), timeout=None):
-            cache.incr(GENERATION_KEY)
+        if not cache.add(key, time.time_ns(), timeout=None):
+            cache.incr(key)
+
+
+def _current(key: str, found: dict) -> int:
+    value = found.get(key)
+    if value is None:
+        _bump(key)
+        value = cache.get(key)
+    return value
 
 
 def invalidate_access(**_signal_kwargs) -> None:
@@ -76,7 +89,8 @@ def _read(user, public_category_ids) -> Access:
     from ..models import Category
 
     backend = ModelBackend()
-    fresh = type(user)(pk=user.pk, is_active=True, is_superuser=user.is_superuser)
+    # The model, not type(user): request.user is a SimpleLazyObject.
+    fresh = user._meta.model(pk=user.pk, is_active=True, is_superuser=user.is_superuser)
     groups = dict(user.groups.values_list("pk", "name"))
     categories = Category.objects.filter(
         Q(groups__in=list(groups)) | Q(moderators=user) | Q(parent__moderators=user)
@@ -113,12 +127,9 @@ def access_for(user) -> Access:
         access = _read(user, public) if signed_in else Access(NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, public)
         user._access = (_changes_here, access)
         return access
-    key = ENTRY_KEY.format(user.pk) if signed_in else None
-    found = cache.get_many([GENERATION_KEY, PUBLIC_KEY, *([key] if key else [])])
-    generation = found.get(GENERATION_KEY)
-    if generation is None:
-        _bump()
-        generation = cache.get(GENERATION_KEY)
+    key, person_key = (ENTRY_KEY.format(user.pk), PERSON_KEY.format(user.pk)) if signed_in else (None, None)
+    found = cache.get_many([GENERATION_KEY, PUBLIC_KEY, *([key, person_key] if signed_in else [])])
+    generation = _current(GENERATION_KEY, found)
     # Whatever is read from the database is read after the generation: a change committing
     # meanwhile bumps past it, so what is stored below is stale at once rather than kept.
     stored_public = found.get(PUBLIC_KEY)
@@ -130,30 +141,32 @@ def access_for(user) -> Access:
     if not signed_in:
         user._access = (_changes_here, Access(NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, NOBODY, public))
         return user._access[1]
+    version = _current(person_key, found)
     stored = found.get(key)
-    if stored is not None and stored[:2] == (generation, user.is_superuser):
-        access = stored[2]
+    if stored is not None and stored[:3] == (generation, version, user.is_superuser):
+        access = stored[3]
         if access.public_category_ids != public:
             access = replace(access, public_category_ids=public)
     else:
         access = _read(user, public)
-        cache.set(key, (generation, user.is_superuser, access), ENTRY_SECONDS)
+        cache.set(key, (generation, version, user.is_superuser, access), ENTRY_SECONDS)
     user._access = (_changes_here, access)
     return access
 
 
-def _delete_entries(keys) -> None:
-    global _changes_here
-    _changes_here += 1
-    cache.delete_many(keys)
+def _bump_people(keys) -> None:
+    for key in keys:
+        _bump(key)
 
 
 def forget_people(user_ids) -> None:
-    """Make the cached access of these people stale, now and when the current transaction commits."""
-    keys = [ENTRY_KEY.format(pk) for pk in user_ids]
+    """Make the cached access of these people stale, now and when the current transaction commits.
+    Their versions move rather than their entries going: an entry read from the old rows by a
+    request that overlapped the change carries the old version, so it is never taken as current."""
+    keys = [PERSON_KEY.format(pk) for pk in user_ids]
     if keys:
-        _delete_entries(keys)
-        transaction.on_commit(lambda: _delete_entries(keys), robust=True)
+        _bump_people(keys)
+        transaction.on_commit(lambda: _bump_people(keys), robust=True)
 
 
 def _people_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:

@@ -297,3 +297,35 @@ def test_profile_counts_grow_when_the_viewer_joins_a_private_category(private_ca
     reader.groups.add(group)
     viewer = type(reader).objects.get(pk=reader.pk)  # the next request's object
     assert selectors.profile_activity(user=viewer, profile_user=requester)["topics"] == 1
+
+
+def test_a_superuser_pages_render_after_access_changes(client, public_category):
+    """request.user is a lazy object: reading access for it must not build one (it once did)."""
+    admin = UserFactory(is_superuser=True, is_staff=True, totp=True)
+    sign_in(client, admin)
+    for url in ("/", "/requests/", admin.get_absolute_url(), "/latest/?page=10000000000000000000000000"):
+        assert client.get(url).status_code == 200, url
+    Group.objects.create(name="Synthetic new group")  # moves everybody's version
+    for url in ("/", "/requests/", admin.get_absolute_url()):
+        assert client.get(url).status_code == 200, url
+
+
+def test_access_read_while_a_role_is_taken_away_is_never_current(public_category, private_category):
+    """A request that read a person's rows before their change committed stores them under the
+    version it read first; the change moves that version, so the entry is never served."""
+    from django.core.cache import cache
+
+    from forum.permissions import access
+
+    group = Group.objects.create(name="Synthetic leaving readers")
+    private_category.groups.add(group)
+    person = UserFactory()
+    person.groups.add(group)
+    version_before = cache.get(access.PERSON_KEY.format(person.pk))
+    stale = access._read(person, frozenset({public_category.pk}))  # the old rows, read "meanwhile"
+    generation = cache.get(access.GENERATION_KEY)
+    person.groups.remove(group)  # the change commits; its version moves
+    # What the overlapping request then writes: the old rows, under the versions it had read.
+    cache.set(access.ENTRY_KEY.format(person.pk), (generation, version_before, False, stale), 300)
+    fresh = type(person).objects.get(pk=person.pk)
+    assert private_category.pk not in access.access_for(fresh).member_category_ids
