@@ -62,7 +62,7 @@ API_PREFIX = "api-"  # page names of the API's endpoints; `--pages api` picks th
 # one's own.
 PAGE_MODES = {
     "claims": ("signed-in",), "matches": ("signed-in",), "dashboard": ("anonymous", "uncached"),
-    "api-notifications": ("token",),
+    "notifications": ("signed-in",), "api-notifications": ("token",),
 }
 VOLUNTEER_PAGES = ("claims", "matches")  # signed in as --volunteer rather than --user
 # The bench user's API token: made at start-up (its key is never stored), the earlier ones of this name revoked.
@@ -169,6 +169,7 @@ def pages(args) -> list[tuple[str, str]]:
         ("top", "/top/"),
         ("search", f"/search/?q={args.search}"),
         ("profile", f"/u/{args.profile}/"),
+        ("notifications", "/my/notifications/"),
     ]
     api_list = [
         ("api-categories", "/api/v1/categories/"),
