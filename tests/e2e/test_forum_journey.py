@@ -9,13 +9,12 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from playwright.sync_api import expect
 
 from forum.models import Topic
 from forum.permissions import Role
 from tests.e2e.conftest import ARTIFACTS
-from tests.forum.factories import PASSWORD, CategoryFactory, UserFactory
+from tests.forum.factories import PASSWORD, CategoryFactory, UserFactory, current_totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -66,10 +65,6 @@ def open_page(request, browser, live_server):
 def _is_foreign(url, server):
     parts = urlsplit(url)
     return parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != server
-
-
-def current_totp_code(secret):
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 def sign_in(page, user):

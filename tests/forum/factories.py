@@ -1,7 +1,15 @@
 """Factories for people and forum content. All data is obviously synthetic."""
+import time
+
 import factory
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 
 from forum import services
 from forum.models import Category, User
@@ -9,6 +17,16 @@ from forum.permissions import SELF_SERVICE_ROLES
 from forum.selectors import terms_current
 
 PASSWORD = "correct-horse-battery-staple-42"
+TOTP_PERIOD = 30  # allauth's default MFA_TOTP_PERIOD
+
+
+def current_totp_code(secret):
+    """The code an authenticator app shows now. A code read in the last seconds of its window can
+    reach the server in the next one and be refused ("Incorrect code."), so wait for a fresh one."""
+    left = TOTP_PERIOD - time.time() % TOTP_PERIOD
+    if left < 5:
+        time.sleep(left + 0.2)
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,17 +1,12 @@
 """Two-factor authentication: open to all, required for roles that see private data."""
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 
 from forum.permissions import Role
-from tests.forum.factories import UserFactory
+from tests.forum.factories import UserFactory, current_totp_code
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-def current_code(secret):
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 def sign_in_with_password(client, user, password):
@@ -32,13 +27,13 @@ def test_role_without_totp_must_set_it_up_before_anything_else(client, role, pas
     client.post("/accounts/reauthenticate/", {"password": password})
     assert client.get("/accounts/2fa/totp/activate/").status_code == 200
     secret = client.session["mfa.totp.secret"]
-    response = client.post("/accounts/2fa/totp/activate/", {"code": current_code(secret)})
+    response = client.post("/accounts/2fa/totp/activate/", {"code": current_totp_code(secret)})
     assert response.status_code == 302
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     # Setting the factor up is not using it: the next page asks for a code once.
     response = client.get("/")
     assert response["Location"].startswith("/accounts/2fa/reauthenticate/")
-    client.post("/accounts/2fa/reauthenticate/", {"code": current_code(secret)})
+    client.post("/accounts/2fa/reauthenticate/", {"code": current_totp_code(secret)})
     assert client.get("/").status_code == 200
 
 
@@ -67,7 +62,7 @@ def test_moderator_login_asks_for_the_second_factor(client, moderator, password)
     assert "_auth_user_id" not in client.session
     response = client.post("/accounts/2fa/authenticate/", {"code": "000000"})
     assert "_auth_user_id" not in client.session
-    response = client.post("/accounts/2fa/authenticate/", {"code": current_code(moderator.totp_secret)})
+    response = client.post("/accounts/2fa/authenticate/", {"code": current_totp_code(moderator.totp_secret)})
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
 
@@ -79,7 +74,7 @@ def test_session_without_second_factor_is_sent_to_confirm_with_a_code(client, mo
     assert response["Location"] == "/accounts/2fa/reauthenticate/?next=%2Fsettings%2Fprofile%2F"
     response = client.post("/accounts/2fa/reauthenticate/", {"code": "000000"})
     assert client.get("/").status_code == 302
-    client.post("/accounts/2fa/reauthenticate/", {"code": current_code(moderator.totp_secret)})
+    client.post("/accounts/2fa/reauthenticate/", {"code": current_totp_code(moderator.totp_secret)})
     assert client.get("/").status_code == 200
 
 
