@@ -60,6 +60,23 @@ def _bump(key: str) -> None:
             cache.incr(key)
 
 
+def bump_on_commit(keys) -> None:
+    """Bump the generations `keys` now and again when the current transaction commits (the same two
+    steps as `invalidate_on_commit`), for values kept beside a generation of their own
+    (forum/selectors/counts.py's `counted` with a `scope`)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return
+
+    def bump_all():
+        # A fresh clock value, not an increment: one round trip for many keys (a post's watchers);
+        # what is kept beside a generation is compared for equality, never for order.
+        cache.set_many(dict.fromkeys(keys, time.time_ns()), timeout=None)
+
+    bump_all()
+    transaction.on_commit(bump_all, robust=True)
+
+
 def invalidate() -> None:
     """Make every cached anonymous page stale at once."""
     _bump(GENERATION_KEY)

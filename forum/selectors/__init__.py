@@ -17,6 +17,7 @@ from .notifications import (
     notification_list,
     notification_settings_for,
     unread_notification_count,
+    unread_notification_summary,
 )
 from .people import (
     TERMS_CACHE_KEY,
@@ -63,6 +64,7 @@ __all__ = [
     "personal_data_review_count", "review_item_list", "review_queue_size",
     "site_page_get", "terms_version_get", "terms_version_list",
     "describe_notifications", "notification_list", "notification_settings_for", "unread_notification_count",
+    "unread_notification_summary",
     "LIST_ORDERS", "POSTS_PER_PAGE", "TERMS_CACHE_KEY", "TOP_PERIODS", "bookmark_list", "category_choices",
     "category_get", "category_list", "notification_level_effective", "notification_levels_for", "post_get",
     "post_get_by_number", "post_page_number", "post_revision_list", "profile_activity", "profile_get",

@@ -1,5 +1,7 @@
 """Reads for the bell, the notifications page and the notification settings page."""
-from django.db.models import Q
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
 
 from ..models import DigestSubscription, EmailPreference, Notification, Topic
 from ..notifications import kind_get, notification_kinds
@@ -13,11 +15,51 @@ def _visible_to_owner(user):
     return Notification.objects.filter(user=user).filter(Q(topic__isnull=True) | Q(topic__in=visible))
 
 
-def unread_notification_count(*, user) -> int:
-    """How many notifications `user` has not read (one count on the unread index)."""
+# One generation per person, bumped by every change to what they have unread
+# (forum/services/notifications.py `bell_changed_on_commit`).
+BELL_SCOPE = "forum:bell:generation:{}"
+# Above this many topics with something unread, which topics is not kept (only the count).
+MAX_UNREAD_TOPICS_KEPT = 200
+
+
+@dataclass(frozen=True)
+class UnreadSummary:
+    count: int
+    topic_ids: frozenset | None  # the topics the unread ones are about; None: too many to keep
+
+    def about(self, topic_id) -> bool:
+        """Whether some unread notification may be about `topic_id` (so reading it has some to clear)."""
+        return self.count > 0 and (self.topic_ids is None or topic_id in self.topic_ids)
+
+
+NOTHING_UNREAD = UnreadSummary(0, frozenset())
+
+
+def _compute_unread(user) -> UnreadSummary:
+    rows = (
+        _visible_to_owner(user).filter(read_at__isnull=True)
+        .order_by().values("topic_id").annotate(unread=Count("pk")).values_list("topic_id", "unread")
+    )
+    by_topic = dict(rows)
+    topic_ids = frozenset(by_topic) if len(by_topic) <= MAX_UNREAD_TOPICS_KEPT else None
+    return UnreadSummary(sum(by_topic.values()), topic_ids)
+
+
+def unread_notification_summary(*, user) -> UnreadSummary:
+    """How many notifications `user` has not read, and about which topics: one cache round trip,
+    or one grouped query on the unread index after something changed them. Kept beside the person's
+    bell generation, the site's generation (a topic hidden, moved or deleted) and what they may
+    read (`audience`), so it is never older than any of these."""
+    from .counts import audience, counted
+
     if not user.is_authenticated:
-        return 0
-    return _visible_to_owner(user).filter(read_at__isnull=True).count()
+        return NOTHING_UNREAD
+    return counted(f"bell {audience(user)}", lambda: _compute_unread(user), scope=BELL_SCOPE.format(user.pk))
+
+
+def unread_notification_count(*, user) -> int:
+    """How many notifications `user` has not read (see `unread_notification_summary`)."""
+    return unread_notification_summary(user=user).count
 
 
 def notification_list(*, user):

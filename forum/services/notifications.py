@@ -28,12 +28,20 @@ from ..models import (
     User,
 )
 from ..notifications import LIKED, MENTIONED, MODERATOR_MESSAGE, POSTED, QUOTED, REPLIED
+from ..pagecache import bump_on_commit
 from ..permissions import check_can_send_moderator_message, post_texts_readable_by, topic_readers_among
+from ..selectors.notifications import BELL_SCOPE
 from . import mail
 
 # The composer quotes a post as "@author:" followed by "> " lines (static/js/composer.js).
 _QUOTE = re.compile(r"(?m)^@([\w.\-]+):[ \t]*\r?\n>")
 MAX_DIRECT_RECIPIENTS = 50  # mentions and quotes notified per post; more are not notified
+
+
+def bell_changed_on_commit(user_ids) -> None:
+    """What these people have unread changed: their bell's kept count is stale now and on commit
+    (forum/selectors/notifications.py). Every write that adds, reads or removes a notification calls it."""
+    bump_on_commit(BELL_SCOPE.format(user_id) for user_id in user_ids)
 
 
 @transaction.atomic
@@ -69,6 +77,7 @@ def notify(
     if not created:
         return None
     notification.user = user
+    bell_changed_on_commit([user.pk])
     mail.notification_emails_owe([notification])
     return notification
 
@@ -96,6 +105,7 @@ def notify_many(
         Notification.objects.filter(key=key[:200], user_id__in=user_ids, created_at=now, user__is_active=True)
         .select_related("user")
     )
+    bell_changed_on_commit(notification.user_id for notification in created)
     mail.notification_emails_owe(created)
     return len(created)
 
@@ -279,13 +289,17 @@ def notification_open(*, user: User, notification_id: int) -> Notification:
         raise Notification.DoesNotExist
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+        bell_changed_on_commit([user.pk])
     return notification
 
 
 @transaction.atomic
 def notifications_mark_all_read(*, user: User) -> int:
     """Mark every notification of `user` read; returns how many were unread."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    marked = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    if marked:
+        bell_changed_on_commit([user.pk])
+    return marked
 
 
 def notifications_mark_read_in_topic(*, user: User, topic_id: int, up_to_number: int) -> int:
@@ -293,7 +307,10 @@ def notifications_mark_read_in_topic(*, user: User, topic_id: int, up_to_number:
     (so no email is sent about what was read). One UPDATE."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(
+    marked = Notification.objects.filter(
         Q(post__isnull=True) | Q(post__number__lte=up_to_number),
         user=user, topic_id=topic_id, read_at__isnull=True,
     ).update(read_at=timezone.now())
+    if marked:
+        bell_changed_on_commit([user.pk])
+    return marked

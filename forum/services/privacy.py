@@ -49,6 +49,7 @@ from ..models import (
 from ..pagecache import invalidate_on_commit
 from ..permissions import user_roles
 from .moderation import moderation_log
+from .notifications import bell_changed_on_commit
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -236,6 +237,7 @@ def account_delete(*, actor: User, confirm_username: str) -> User:
     SocialAccount.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     Notification.objects.filter(user=user).delete()
+    bell_changed_on_commit([user.pk])
     EmailPreference.objects.filter(user=user).delete()
     subscriptions = Q(user=user)
     emails = Q(user=user)

@@ -166,12 +166,12 @@ def topic_detail(request, pk, slug):
         post.bookmarked = post.pk in page.bookmarks
     hooks.mark_posts(request=request, topic=topic, posts=page.posts)
     if user.is_authenticated and page.posts:
-        # The bell's count first: with nothing unread (the common case) there is nothing to mark,
-        # and the bell shows what is left without counting again.
-        unread = selectors.unread_notification_count(user=user)
+        # The bell's count first: with nothing unread about this topic (the common case) there is
+        # nothing to mark, and the bell shows what is left without counting again.
+        unread = selectors.unread_notification_summary(user=user)
         marked = services.topic_mark_read(user=user, topic=topic, number=page.posts[-1].number,
-                                          notifications=unread > 0)
-        request.unread_notification_count = unread - marked
+                                          notifications=unread.about(topic.pk))
+        request.unread_notification_count = unread.count - marked
     reply_form = None
     if can_reply(user, topic):
         reply_form = ReplyForm(actor=user, topic=topic)

@@ -1057,6 +1057,7 @@ def test_review_queue_runs_a_fixed_number_of_queries(client, world, role, django
     small = _count_queries(client, REVIEW_URL)
     _flag_many(27, world.category, flaggers, django_capture_on_commit_callbacks)
     assert ReviewItem.objects.filter(status=ReviewItem.Status.PENDING).count() == 30
+    client.get("/faq/")  # what a write made stale (the bell's count) is counted once again
     with django_assert_max_num_queries(small):
         response = client.get(REVIEW_URL)
     assert text(response).count('class="review-item"') == 20  # a full page
@@ -1079,6 +1080,7 @@ def test_resolved_review_view_runs_a_fixed_number_of_queries(client, world, djan
     small = _count_queries(client, url)
     _flag_many(27, world.category, flaggers, django_capture_on_commit_callbacks)
     resolve_all()
+    client.get("/faq/")  # what a write made stale (the bell's count) is counted once again
     with django_assert_max_num_queries(small):
         assert client.get(url).status_code == 200
 
@@ -1099,6 +1101,7 @@ def test_moderation_log_runs_a_fixed_number_of_queries(client, world, django_ass
     client.get("/faq/")
     small = _count_queries(client, LOG_URL)
     _log_many(55, moderator, world)
+    client.get("/faq/")  # what a write made stale (the bell's count) is counted once again
     with django_assert_max_num_queries(small):
         response = client.get(LOG_URL)
     assert section(response, "<tbody>", "</tbody>").count("<tr>") == 50  # a full page
