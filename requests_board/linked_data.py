@@ -15,7 +15,7 @@ from licensing.permissions import can_see_held
 from licensing.registry import parse as parse_license
 
 from . import selectors
-from .panel import files_for, license_items, request_for, results_for
+from .panel import files_for, license_items, question_text, request_for, results_for
 
 
 def _license_url(expression: str) -> str | list[str]:
@@ -47,8 +47,8 @@ def request_json_ld(request, topic) -> str:
         graph.append({
             "@type": "Dataset", "@id": page_url + "#data", "name": topic.title, "url": page_url,
             # The first post's current text: the request's own copy may predate a redaction.
-            "description": " ".join(strip_tags(
-                selectors.request_question(data_request=data_request) or "").split())[:500] or topic.title,
+            "description": " ".join(strip_tags(question_text(request, topic, data_request)).split())[:500]
+            or topic.title,
             "license": _license_url(data_request.data_license),
             "creator": {"@type": "Person", "name": data_request.author.name},
             "datePublished": (data_request.published_at or data_request.created_at).date().isoformat(),

@@ -11,14 +11,16 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from anonymization import selectors as anonymization_selectors
-from forum.permissions import can_read_post_text
+from forum.models import Post
+from forum.permissions import can_read_post_text, post_texts_readable_by
 from licensing import bundles
 from licensing import selectors as licensing_selectors
 from licensing.models import LicensedItem
 from licensing.permissions import can_see_held
 
 from . import selectors
-from .permissions import can_edit_result_license, dataset_withheld
+from .permissions import can_edit_result_license, claim_refusal, dataset_withheld
+from .rules import transition_refusal
 
 ItemType = LicensedItem.ItemType
 
@@ -30,10 +32,26 @@ def _memo(request, name: str, key, load):
     return cache[key]
 
 
+def panel_data(request, topic):
+    """What the panel and marks show every reader (`selectors.RequestPanelData`), or None."""
+    return _memo(request, "_request_panel_data", topic.pk, lambda: selectors.request_panel_data(topic=topic))
+
+
 def request_for(request, topic):
     """The request on `topic`, or None."""
-    return _memo(request, "_data_request_for_topic", topic.pk,
-                 lambda: selectors.request_for_topic(topic=topic, viewer=request.user))
+    data = panel_data(request, topic)
+    return data.data_request if data is not None else None
+
+
+def question_text(request, topic, data_request) -> str:
+    """The request's question as its topic's first post now says it (the request's own copy may predate
+    a redaction), or "" where this viewer may not read that post. Read from the page's posts when the
+    first post is among them (`request_post_marks` keeps it), else one query."""
+    def load():
+        readable = post_texts_readable_by(request.user, Post.objects.filter(topic_id=topic.pk, number=1))
+        return readable.values_list("raw", flat=True).first() or ""
+
+    return _memo(request, "_question_for_topic", topic.pk, load)
 
 
 def files_for(request, topic) -> dict:
@@ -44,7 +62,7 @@ def files_for(request, topic) -> dict:
 
 def results_for(request, topic, data_request) -> list:
     """Every result of the topic's request (a handful)."""
-    return _memo(request, "_results_for_topic", topic.pk, lambda: selectors.result_list(data_request=data_request))
+    return panel_data(request, topic).results
 
 
 def license_items(request, topic) -> dict:
@@ -91,15 +109,18 @@ def claims_and_actions(request, topic, data_request) -> tuple[list, dict]:
     """The request's active claims, and what the viewer may do (`permissions.request_actions`)."""
     def load():
         user = request.user
-        claims = selectors.claim_list(data_request=data_request)
+        claims = panel_data(request, topic).claims
         for claim in claims:
             claim.data_request = data_request
         accepted_held = bool(data_request.accepted_result_id) and result_held(
             request, topic, data_request.accepted_result_id)
-        # A signed-in viewer's claim count came with the request's own query (request_for_topic).
+        # How many claims the viewer holds matters only where nothing else keeps them from claiming.
+        claim_count = 0
+        if (claim_refusal(user, data_request) is None and transition_refusal(data_request, "claim") is None
+                and not any(claim.volunteer_id == user.pk for claim in claims)):
+            claim_count = selectors.active_claim_count(user=user)
         return claims, selectors.actions_for(user=user, data_request=data_request, claims=claims,
-                                             accepted_held=accepted_held,
-                                             claim_count=getattr(data_request, "viewer_active_claims", None))
+                                             accepted_held=accepted_held, claim_count=claim_count)
 
     return _memo(request, "_request_actions_for_topic", topic.pk, load)
 
@@ -123,7 +144,7 @@ def request_panel(request, topic) -> str:
         "topic": topic,
         "claims": claims,
         "actions": actions,
-        "events": selectors.event_list(data_request=data_request),
+        "events": panel_data(request, topic).events,
         "pending_anonymization": data_request.needs_anonymization and data_request.cleared_at is None,
         "files": visible_files(request, topic),
         "dataset_item": item,
@@ -144,7 +165,7 @@ def request_post_marks(request, topic, posts) -> dict:
     data_request.topic = topic
     user = request.user
     results = {result.post_id: result for result in results_for(request, topic, data_request)}
-    updates = selectors.update_post_ids(data_request=data_request, post_ids=[post.pk for post in posts])
+    updates = panel_data(request, topic).update_post_ids
     may_accept = claims_and_actions(request, topic, data_request)[1]["accept"].allowed
     files = visible_files(request, topic)
     files_by_post: dict[int, list] = {}
@@ -154,6 +175,9 @@ def request_post_marks(request, topic, posts) -> dict:
     items = license_items(request, topic)
     marks = {}
     for post in posts:
+        if post.number == 1:  # the question, for the page's JSON-LD (linked_data.py): no query of its own
+            readable = can_read_post_text(user, post) and post.pk not in withheld_post_ids(request, topic)
+            request.__dict__.setdefault("_question_for_topic", {})[topic.pk] = post.raw if readable else ""
         if post.deleted_at is not None or not can_read_post_text(user, post):
             continue  # a post hidden for review shows neither its result nor its files
         html = ""

@@ -17,16 +17,16 @@ from django.db.models import (
     IntegerField,
     Prefetch,
     Q,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.utils import timezone
 from taggit.models import TaggedItem
 
 from forum.models import Category, Post, Topic
+from forum.pagecache import TOPIC_KEY
 from forum.permissions import categories_visible_to, topics_visible_to
 from forum.selectors import audience, counted
 from licensing import selectors as licensing_selectors
@@ -133,18 +133,9 @@ def request_get(*, user, pk: int) -> DataRequest:
     return data_request
 
 
-def request_for_topic(*, topic, viewer=None) -> DataRequest | None:
-    """The request a topic carries, with what its panel shows, or None (one query). With a signed-in
-    `viewer`, `viewer_active_claims` says how many claims they hold on any request (the limit of
-    claims), counted in the same query."""
-    requests = DataRequest.objects.select_related(
-        "author", "category", "accepted_result", "accepted_result__post", "accepted_result__author"
-    )
-    if viewer is not None and viewer.is_authenticated:
-        held = (Claim.objects.filter(volunteer=viewer, status=Claim.Status.ACTIVE).order_by()
-                .values("volunteer").annotate(n=Count("pk")).values("n")[:1])
-        requests = requests.annotate(viewer_active_claims=Coalesce(Subquery(held), Value(0)))
-    return requests.filter(topic=topic).first()
+def request_for_topic(*, topic) -> DataRequest | None:
+    """The request a topic carries, or None (one query; its page reads `request_panel_data`)."""
+    return DataRequest.objects.filter(topic=topic).first()
 
 
 def request_question(*, data_request) -> str | None:
@@ -154,12 +145,55 @@ def request_question(*, data_request) -> str | None:
     return Post.objects.filter(topic_id=data_request.topic_id, number=1).values_list("raw", flat=True).first()
 
 
-def claim_list(*, data_request) -> list[Claim]:
+# What a request's panel shows every reader alike is kept beside its topic's page-cache generation,
+# which every write to the request, its claims, results, updates, files or history bumps (they all
+# change what its anonymous page shows), and the site's; and no longer than the pages themselves.
+PANEL_SECONDS = 300
+# The people in it are shown by name: what is theirs alone is not read, so not kept in the cache.
+_PRIVATE_PERSON_FIELDS = ("password", "email")
+
+
+def _people_public(*relations) -> list[str]:
+    return [f"{relation}__{name}" for relation in relations for name in _PRIVATE_PERSON_FIELDS]
+
+
+@dataclass
+class RequestPanelData:
+    data_request: DataRequest
+    claims: list  # active, lead first
+    results: list  # every result, oldest first
+    update_post_ids: frozenset  # posts that are progress updates
+    events: list  # the history, oldest first (the latest 100)
+
+
+def _load_panel_data(topic_id: int) -> RequestPanelData | None:
+    data_request = (
+        DataRequest.objects.select_related("author", "category", "accepted_result", "accepted_result__post",
+                                           "accepted_result__author")
+        .defer(*_people_public("author", "accepted_result__author")).filter(topic_id=topic_id).first()
+    )
+    if data_request is None:
+        return None
+    claims = claim_list(data_request=data_request, defer=_people_public("volunteer"))
+    results = result_list(data_request=data_request, defer=_people_public("author"))
+    updates = frozenset(ProgressUpdate.objects.filter(data_request=data_request).values_list("post_id", flat=True))
+    return RequestPanelData(data_request, claims, results, updates,
+                            event_list(data_request=data_request, defer=_people_public("actor", "subject")))
+
+
+def request_panel_data(*, topic) -> RequestPanelData | None:
+    """What a topic's request panel and post marks show every reader, or None for a topic without a
+    request: one cache round trip, or five queries after a write to it."""
+    return counted(f"request-panel {topic.pk}", lambda: _load_panel_data(topic.pk),
+                   scope=TOPIC_KEY.format(topic.pk), seconds=PANEL_SECONDS)
+
+
+def claim_list(*, data_request, defer=()) -> list[Claim]:
     """Active claims on a request, lead first."""
     order = Case(When(role=Claim.Role.LEAD, then=Value(0)), default=Value(1), output_field=IntegerField())
     return list(
         Claim.objects.filter(data_request=data_request, status=Claim.Status.ACTIVE)
-        .select_related("volunteer").order_by(order, "created_at")
+        .select_related("volunteer").defer(*defer).order_by(order, "created_at")
     )
 
 
@@ -186,20 +220,13 @@ def actions_for(*, user, data_request, claims=None, accepted_held=None, claim_co
                            active_claim_count=claim_count)
 
 
-def event_list(*, data_request, limit: int = 100) -> list[RequestEvent]:
+def event_list(*, data_request, limit: int = 100, defer=()) -> list[RequestEvent]:
     """The request's history, oldest first (the latest `limit` entries)."""
     events = list(
-        RequestEvent.objects.filter(data_request=data_request).select_related("actor", "subject")
+        RequestEvent.objects.filter(data_request=data_request).select_related("actor", "subject").defer(*defer)
         .order_by("-created_at", "-pk")[:limit]
     )
     return events[::-1]
-
-
-def update_post_ids(*, data_request, post_ids) -> set[int]:
-    """The progress-update post ids among `post_ids` (one query)."""
-    return set(
-        ProgressUpdate.objects.filter(data_request=data_request, post_id__in=post_ids).values_list("post_id", flat=True)
-    )
 
 
 def my_requests(*, user):
@@ -367,9 +394,10 @@ def export_get(*, user, pk: int):
     return bundle, data_request
 
 
-def result_list(*, data_request) -> list[Result]:
+def result_list(*, data_request, defer=()) -> list[Result]:
     """Every result of a request, with its post and author, oldest first."""
-    return list(Result.objects.filter(data_request=data_request).select_related("post", "author").order_by("pk"))
+    return list(Result.objects.filter(data_request=data_request).select_related("post", "author").defer(*defer)
+                .order_by("pk"))
 
 
 def request_licenses(*, topic_ids) -> list[dict]:

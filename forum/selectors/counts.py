@@ -44,7 +44,7 @@ def _compute_category_stats() -> dict:
     }
 
 
-def counted(name: str, compute, *, scope=LISTS_KEY):
+def counted(name: str, compute, *, scope=LISTS_KEY, seconds: int = STATS_SECONDS):
     """`compute()`'s value, kept in the cache under `name` until a write bumps the site's or
     `scope`'s generation (forum/pagecache.py): one cache round trip, or `compute` after a write.
     `name` must say everything the value depends on (whose view, which filters)."""
@@ -60,7 +60,7 @@ def counted(name: str, compute, *, scope=LISTS_KEY):
     # below is stale at once rather than kept.
     generations = current_generations(found, [GENERATION_KEY, scope])
     value = compute()
-    cache.set(key, (generations, value), STATS_SECONDS)
+    cache.set(key, (generations, value), seconds)
     return value
 
 

@@ -312,6 +312,7 @@ def _claim_remind(claim_id: int, *, now, remind_before) -> int:
     claim.reminded_at = now
     claim.save(update_fields=["reminded_at"])
     _event(data_request, None, RequestEvent.Kind.REMINDED, subject=claim.volunteer, now=now)
+    invalidate_on_commit(topic_ids=[data_request.topic_id])  # its history shows the reminder
     _notify(claim.volunteer, NoticeKind.CLAIM_REMINDER, data_request,
             f"claim-reminder:{claim.pk}:{claim.last_activity_at.timestamp()}")
     return 1

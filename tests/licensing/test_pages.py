@@ -690,6 +690,18 @@ def test_topic_json_ld_describes_the_data_and_visible_results(
     assert held_result.post.get_absolute_url() not in json.dumps(data)
 
 
+def test_topic_json_ld_describes_the_data_by_the_first_posts_current_text(client, claimed, volunteer, monkeypatch):
+    """Read from the page's own first post (no query of its own), or looked up on a later page."""
+    topic = claimed.topic
+    first = topic.posts.get(number=1)
+    forum_services.post_edit(actor=claimed.author, post_id=first.pk, raw="Synthetic question, **as edited** since.")
+    forum_services.post_create(actor=volunteer, topic_id=topic.pk, raw="Synthetic reply on the second page.")
+    monkeypatch.setattr("forum.selectors.topics.POSTS_PER_PAGE", 1)
+    for url in (_topic_url(claimed), _topic_url(claimed) + "?page=2"):
+        [dataset] = [node for node in _json_ld(_page(client.get(url)))["@graph"] if node["@type"] == "Dataset"]
+        assert dataset["description"] == "Synthetic question, **as edited** since.", url
+
+
 def test_topic_json_ld_leaves_out_held_data(client, held_data):
     page = _page(client.get(_topic_url(held_data)))
     assert 'application/ld+json' not in page

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -221,6 +222,23 @@ def test_quiet_claims_are_reminded_once_then_released_once(quiet_claim, requeste
     assert not OutboundEmail.objects.filter(user=requester, kind=NoticeKind.CLAIM_RELEASED).exists()
     kinds = list(RequestEvent.objects.filter(data_request=data_request).values_list("kind", flat=True))
     assert kinds.count("reminded") == 1 and kinds.count("expired") == 1
+
+
+@committed
+def test_a_reminder_shows_in_the_history_at_once(client, quiet_claim, requester):
+    """The panel's shared reads and the anonymous page are kept until a write to the topic: the
+    reminder, written by the worker, is one."""
+    data_request, _claim, _watcher = quiet_claim
+    url = data_request.topic.get_absolute_url()
+    reminded = str(RequestEvent.Kind.REMINDED.label)
+    member = Client()
+    member.force_login(requester)
+    assert reminded not in client.get(url).content.decode()
+    assert reminded not in member.get(url).content.decode()
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=7, hours=1), tick=False):
+        assert tasks.expire_claims() == {"reminded": 1, "released": 0}
+    assert reminded in client.get(url).content.decode()
+    assert reminded in member.get(url).content.decode()
 
 
 @committed
