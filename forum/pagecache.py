@@ -9,6 +9,7 @@ other page shares the "lists" one. A new reply or a like bumps only its topic an
 import hashlib
 import logging
 import re
+import secrets
 import time
 from functools import wraps
 
@@ -60,18 +61,19 @@ def _bump(key: str) -> None:
             cache.incr(key)
 
 
-def bump_on_commit(keys) -> None:
+def bump_on_commit(keys, *, timeout=None) -> None:
     """Bump the generations `keys` now and again when the current transaction commits (the same two
     steps as `invalidate_on_commit`), for values kept beside a generation of their own
-    (forum/selectors/counts.py's `counted` with a `scope`)."""
+    (forum/selectors/counts.py's `counted` with a `scope`). A generation that expires (`timeout`
+    seconds) starts again from a new value, so nothing kept beside the old one comes back."""
     keys = sorted(set(keys))
     if not keys:
         return
 
     def bump_all():
-        # A fresh clock value, not an increment: one round trip for many keys (a post's watchers);
+        # A new random value, not an increment: one round trip for many keys (a post's watchers);
         # what is kept beside a generation is compared for equality, never for order.
-        cache.set_many(dict.fromkeys(keys, time.time_ns()), timeout=None)
+        cache.set_many(dict.fromkeys(keys, secrets.randbits(62)), timeout=timeout)
 
     bump_all()
     transaction.on_commit(bump_all, robust=True)

@@ -149,12 +149,16 @@ def request_question(*, data_request) -> str | None:
 # which every write to the request, its claims, results, updates, files or history bumps (they all
 # change what its anonymous page shows), and the site's; and no longer than the pages themselves.
 PANEL_SECONDS = 300
-# The people in it are shown by name: what is theirs alone is not read, so not kept in the cache.
-_PRIVATE_PERSON_FIELDS = ("password", "email")
+# The people in it are shown by name and linked to their profile: nothing else of theirs (email,
+# password hash, a moderator's reasons, roles...) is read, so nothing else is kept in the cache.
+_PERSON_SHOWN = {"id", "username", "display_name", "deleted_at"}
 
 
 def _people_public(*relations) -> list[str]:
-    return [f"{relation}__{name}" for relation in relations for name in _PRIVATE_PERSON_FIELDS]
+    from forum.models import User
+
+    hidden = [field.name for field in User._meta.concrete_fields if field.name not in _PERSON_SHOWN]
+    return [f"{relation}__{name}" for relation in relations for name in hidden]
 
 
 @dataclass
@@ -184,7 +188,8 @@ def _load_panel_data(topic_id: int) -> RequestPanelData | None:
 def request_panel_data(*, topic) -> RequestPanelData | None:
     """What a topic's request panel and post marks show every reader, or None for a topic without a
     request: one cache round trip, or five queries after a write to it."""
-    return counted(f"request-panel {topic.pk}", lambda: _load_panel_data(topic.pk),
+    # The name's version changes with RequestPanelData's fields: a deploy never reads older ones.
+    return counted(f"request-panel:1 {topic.pk}", lambda: _load_panel_data(topic.pk),
                    scope=TOPIC_KEY.format(topic.pk), seconds=PANEL_SECONDS)
 
 

@@ -18,6 +18,7 @@ def _visible_to_owner(user):
 # One generation per person, bumped by every change to what they have unread
 # (forum/services/notifications.py `bell_changed_on_commit`).
 BELL_SCOPE = "forum:bell:generation:{}"
+BELL_GENERATION_SECONDS = 30 * 24 * 3600  # one per person who was told something lately, not forever
 # Above this many topics with something unread, which topics is not kept (only the count).
 MAX_UNREAD_TOPICS_KEPT = 200
 
@@ -50,11 +51,19 @@ def unread_notification_summary(*, user) -> UnreadSummary:
     or one grouped query on the unread index after something changed them. Kept beside the person's
     bell generation, the site's generation (a topic hidden, moved or deleted) and what they may
     read (`audience`), so it is never older than any of these."""
-    from .counts import audience, counted
+    from .counts import counted
 
     if not user.is_authenticated:
         return NOTHING_UNREAD
-    return counted(f"bell {audience(user)}", lambda: _compute_unread(user), scope=BELL_SCOPE.format(user.pk))
+    return counted(bell_name(user), lambda: _compute_unread(user), scope=BELL_SCOPE.format(user.pk))
+
+
+def bell_name(user) -> str:
+    """What `user`'s kept count is named by (`counted`): the version changes with UnreadSummary's
+    fields, so a deploy never reads older ones; the audience, so a role taken counts at once."""
+    from .counts import audience
+
+    return f"bell:1 {audience(user)}"
 
 
 def unread_notification_count(*, user) -> int:

@@ -30,7 +30,7 @@ from ..models import (
 from ..notifications import LIKED, MENTIONED, MODERATOR_MESSAGE, POSTED, QUOTED, REPLIED
 from ..pagecache import bump_on_commit
 from ..permissions import check_can_send_moderator_message, post_texts_readable_by, topic_readers_among
-from ..selectors.notifications import BELL_SCOPE
+from ..selectors.notifications import BELL_GENERATION_SECONDS, BELL_SCOPE
 from . import mail
 
 # The composer quotes a post as "@author:" followed by "> " lines (static/js/composer.js).
@@ -41,7 +41,7 @@ MAX_DIRECT_RECIPIENTS = 50  # mentions and quotes notified per post; more are no
 def bell_changed_on_commit(user_ids) -> None:
     """What these people have unread changed: their bell's kept count is stale now and on commit
     (forum/selectors/notifications.py). Every write that adds, reads or removes a notification calls it."""
-    bump_on_commit(BELL_SCOPE.format(user_id) for user_id in user_ids)
+    bump_on_commit((BELL_SCOPE.format(user_id) for user_id in user_ids), timeout=BELL_GENERATION_SECONDS)
 
 
 @transaction.atomic

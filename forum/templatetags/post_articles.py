@@ -9,6 +9,7 @@ are (topic_rows.py): a changed text, name or count is a new key, and nothing nee
 """
 import hashlib
 from functools import cache as memoize
+from pathlib import Path
 
 from django import template
 from django.conf import settings
@@ -30,10 +31,16 @@ FRAGMENT_SECONDS = 24 * 3600
 
 @memoize
 def template_fingerprint(name: str) -> str:
-    """A digest of a template's source: a deploy that changes the template changes every key."""
-    origin = get_template(name).origin
-    with open(origin.name, "rb") as source:
-        return hashlib.sha256(source.read()).hexdigest()[:16]
+    """A digest of a template's source and of our translations: a deploy that changes either
+    changes every key, so no fragment rendered by the code before it is served after."""
+    digest = hashlib.sha256()
+    with open(get_template(name).origin.name, "rb") as source:
+        digest.update(source.read())
+    for locale_path in settings.LOCALE_PATHS:
+        for catalog in sorted(Path(locale_path).glob("*/LC_MESSAGES/*.mo")):
+            digest.update(str(catalog.relative_to(locale_path)).encode())
+            digest.update(catalog.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _key(kind: str, shown: tuple) -> str:

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from forum import services
 from forum.notifications import REPLIED
 from forum.selectors import unread_notification_count
-from forum.selectors.counts import audience, counted
-from forum.selectors.notifications import BELL_SCOPE, NOTHING_UNREAD
+from forum.selectors.counts import counted
+from forum.selectors.notifications import BELL_SCOPE, NOTHING_UNREAD, bell_name
 from tests.forum.factories import TopicFactory, UserFactory
 from tests.helpers import sign_in
 
@@ -118,7 +118,7 @@ def test_a_count_taken_while_a_notification_commits_is_not_kept(member, public_t
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _tell(member, public_topic, 1, actor=actor)
         # What the overlapping request then writes: the old count, under the generation of that moment.
-        counted(f"bell {audience(member)}", lambda: NOTHING_UNREAD, scope=BELL_SCOPE.format(member.pk))
+        counted(bell_name(member), lambda: NOTHING_UNREAD, scope=BELL_SCOPE.format(member.pk))
     assert unread_notification_count(user=member) == 0  # what a request would read until the commit
     for callback in callbacks:
         callback()

@@ -232,9 +232,11 @@ def test_a_request_topic_page_read_again_runs_the_queries_it_needs(client, world
 
 def test_what_the_panel_keeps_in_the_cache_leaves_out_what_is_each_persons_own(client, world):
     """The panel's shared reads are pickled into the cache: the people in them are there by name,
-    without their email address or password hash."""
+    without their email address, password hash or anything a moderator wrote about them."""
     from requests_board.selectors import request_panel_data
 
+    author = world["featured"].author
+    type(author).objects.filter(pk=author.pk).update(silence_reason="Synthetic moderator's reason")
     data = request_panel_data(topic=world["featured"].topic)
     people = [data.data_request.author, *(claim.volunteer for claim in data.claims),
               *(result.author for result in data.results),
@@ -245,6 +247,7 @@ def test_what_the_panel_keeps_in_the_cache_leaves_out_what_is_each_persons_own(c
         stored = type(person).objects.get(pk=person.pk)
         assert stored.email.encode() not in kept and stored.password.encode() not in kept
         assert stored.name.encode() in kept
+    assert b"Synthetic moderator's reason" not in kept
 
 
 def test_pages_show_the_seeded_data(client, world):
