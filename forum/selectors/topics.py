@@ -48,6 +48,7 @@ from ..permissions import (
 POSTS_PER_PAGE = 20
 NEW_TOPIC_DAYS = 14
 TOP_PERIODS = {"week": 7, "month": 30, "year": 365, "all": None}
+CATEGORY_LIST_SECONDS = 300
 LIST_ORDERS = ("latest", "top", "unanswered", "new")
 
 
@@ -69,6 +70,25 @@ def _personal_category_stats(user, access) -> dict:
     return {row["category_id"]: (row["n"], row["latest"]) for row in rows}
 
 
+def _categories_seen(user) -> tuple[list, dict]:
+    """Every category `user` may see, in order, and their own topics' figures beyond what every
+    reader sees (`_personal_category_stats`): one cache round trip, or two queries after a write.
+    Kept until a write bumps the lists' or the site's generation: a category is created or changed
+    (the site's), the person starts a topic (the lists': they then see its private category), or one
+    is hidden, moved or deleted (the site's); the audience names what they may read. No longer than
+    the anonymous pages that show the same categories."""
+    from ..permissions.access import access_for
+    from .counts import audience, counted
+
+    def read():
+        categories = list(categories_visible_to(user, Category.objects.all()).order_by("position", "name"))
+        everything = can_moderate(user)
+        personal = _personal_category_stats(user, access_for(user)) if user.is_authenticated and not everything else {}
+        return categories, personal
+
+    return counted(f"categories-seen:1 {audience(user)}", read, seconds=CATEGORY_LIST_SECONDS)
+
+
 def category_list(*, user) -> list[Category]:
     """Top-level categories `user` may see, each with `subcategories`, visible topic counts
     (its subcategories' included) and latest activity. The counts come from the cache
@@ -77,12 +97,11 @@ def category_list(*, user) -> list[Category]:
     from ..permissions.access import access_for
     from .counts import EMPTY, category_topic_stats
 
-    categories = list(categories_visible_to(user, Category.objects.all()).order_by("position", "name"))
-    stats = category_topic_stats()
     everything = can_moderate(user)
     access = access_for(user)
     readable = access.public_category_ids | access.member_category_ids
-    personal = _personal_category_stats(user, access) if user.is_authenticated and not everything else {}
+    categories, personal = _categories_seen(user)
+    stats = category_topic_stats()
     for category in categories:
         found = stats.get(category.pk, EMPTY)
         if everything:
@@ -117,15 +136,23 @@ def category_list(*, user) -> list[Category]:
 
 
 def category_get(*, user, slug: str) -> Category:
-    """A category by slug, with its parent; 404 when missing or private to `user`, alike."""
-    return get_object_or_404(
-        categories_visible_to(user, Category.objects.select_related("parent")), slug=slug
-    )
+    """A category by slug, with its parent; 404 when missing or private to `user`, alike. From the
+    categories `user` sees (`_categories_seen`, kept in the cache)."""
+    categories, _personal = _categories_seen(user)
+    by_pk = {category.pk: category for category in categories}
+    category = next((category for category in categories if category.slug == slug), None)
+    if category is None:
+        raise Http404
+    if category.parent_id is not None:
+        # A parent this person does not see is still named above its child (one query, rare).
+        category.parent = by_pk.get(category.parent_id) or Category.objects.get(pk=category.parent_id)
+    return category
 
 
 def subcategory_list(*, user, category: Category) -> list[Category]:
-    """The visible children of `category`."""
-    return list(categories_visible_to(user, Category.objects.filter(parent=category)).order_by("position", "name"))
+    """The visible children of `category`, in order."""
+    categories, _personal = _categories_seen(user)
+    return [child for child in categories if child.parent_id == category.pk]
 
 
 def category_choices(*, user) -> QuerySet:

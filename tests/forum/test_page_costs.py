@@ -224,6 +224,22 @@ def test_the_home_page_shows_a_new_topic_at_once(client, public_category, reques
     assert next(c for c in home if c.pk == public_category.pk).topic_count == 1
 
 
+def test_the_home_pages_categories_follow_a_new_category_and_a_private_topic_at_once(
+        client, public_category, private_category, requester, moderator, django_capture_on_commit_callbacks):
+    """The categories a person sees are kept per audience until a write bumps the lists or the site."""
+    sign_in(client, requester)
+    assert "Synthetic new category" not in client.get("/").content.decode()
+    assert f'href="{private_category.get_absolute_url()}"' not in client.get("/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.category_create(name="Synthetic new category", slug="synthetic-new-category")
+    assert "Synthetic new category" in client.get("/").content.decode()
+    # Their own topic in a private category (as a request waiting for the anonymization team is)
+    # lists that category for them: the service files it there, as a new topic of theirs.
+    with django_capture_on_commit_callbacks(execute=True):
+        TopicFactory(category=private_category, author=requester, title="Synthetic private topic")
+    assert f'href="{private_category.get_absolute_url()}"' in client.get("/").content.decode()
+
+
 def test_profile_counts_follow_a_like_and_a_deletion(client, public_category, requester, volunteer,
                                                      django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
