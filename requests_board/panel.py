@@ -11,8 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from anonymization import selectors as anonymization_selectors
-from forum.models import Post
-from forum.permissions import can_read_post_text, post_texts_readable_by
+from forum.permissions import can_read_post_text
 from licensing import bundles
 from licensing import selectors as licensing_selectors
 from licensing.models import LicensedItem
@@ -47,11 +46,8 @@ def question_text(request, topic, data_request) -> str:
     """The request's question as its topic's first post now says it (the request's own copy may predate
     a redaction), or "" where this viewer may not read that post. Read from the page's posts when the
     first post is among them (`request_post_marks` keeps it), else one query."""
-    def load():
-        readable = post_texts_readable_by(request.user, Post.objects.filter(topic_id=topic.pk, number=1))
-        return readable.values_list("raw", flat=True).first() or ""
-
-    return _memo(request, "_question_for_topic", topic.pk, load)
+    return _memo(request, "_question_for_topic", topic.pk,
+                 lambda: selectors.request_question(data_request=data_request, reader=request.user) or "")
 
 
 def files_for(request, topic) -> dict:
@@ -175,10 +171,11 @@ def request_post_marks(request, topic, posts) -> dict:
     items = license_items(request, topic)
     marks = {}
     for post in posts:
+        readable = post.deleted_at is None and can_read_post_text(user, post)
         if post.number == 1:  # the question, for the page's JSON-LD (linked_data.py): no query of its own
-            readable = can_read_post_text(user, post) and post.pk not in withheld_post_ids(request, topic)
-            request.__dict__.setdefault("_question_for_topic", {})[topic.pk] = post.raw if readable else ""
-        if post.deleted_at is not None or not can_read_post_text(user, post):
+            shown = readable and post.pk not in withheld_post_ids(request, topic)
+            request.__dict__.setdefault("_question_for_topic", {})[topic.pk] = post.raw if shown else ""
+        if not readable:
             continue  # a post hidden for review shows neither its result nor its files
         html = ""
         if post.pk in results:

@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from ..models import DigestSubscription, EmailPreference, Notification, Topic
 from ..notifications import kind_get, notification_kinds
 from ..permissions import topics_visible_to
+from .counts import audience, counted
 
 
 def _visible_to_owner(user):
@@ -51,8 +52,6 @@ def unread_notification_summary(*, user) -> UnreadSummary:
     or one grouped query on the unread index after something changed them. Kept beside the person's
     bell generation, the site's generation (a topic hidden, moved or deleted) and what they may
     read (`audience`), so it is never older than any of these."""
-    from .counts import counted
-
     if not user.is_authenticated:
         return NOTHING_UNREAD
     return counted(bell_name(user), lambda: _compute_unread(user), scope=BELL_SCOPE.format(user.pk))
@@ -61,8 +60,6 @@ def unread_notification_summary(*, user) -> UnreadSummary:
 def bell_name(user) -> str:
     """What `user`'s kept count is named by (`counted`): the version changes with UnreadSummary's
     fields, so a deploy never reads older ones; the audience, so a role taken counts at once."""
-    from .counts import audience
-
     return f"bell:1 {audience(user)}"
 
 

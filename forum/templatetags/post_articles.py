@@ -58,13 +58,28 @@ def _article_key(post, language: str) -> str:
     ))
 
 
+# What the reader may do with a post and has done to it (set by the topic view): each is in the key.
+ACTION_FLAGS = ("can_like", "liked", "bookmarked", "can_edit", "can_flag", "can_delete", "can_restore")
+# Everything the two templates read, as they name it: what each key is made of
+# (tests/forum/test_post_articles.py checks the templates read nothing else).
+ARTICLE_SHOWN = frozenset({
+    "post.pk", "post.number", "post.get_absolute_url", "post.created_at", "post.revision_count",
+    "post.author.get_absolute_url", "post.author.name", "post.author.username",
+    "post.reply_to", "post.reply_to.number", "post.reply_to.get_absolute_url", "post.reply_to.author.name",
+    "post.deleted_at", "post.deleted_by_author", "post.hidden", "post.get_hidden_display",
+    "post.content_hidden", "post.html",
+})
+ACTIONS_SHOWN = frozenset({
+    "post.pk", "post.number", "post.like_count", "post.deleted_at", "topic.pk", "user.is_authenticated",
+    "reply_form", *(f"post.{flag}" for flag in ACTION_FLAGS),
+})
+
+
 def _actions_key(post, topic_id: int, signed_in: bool, may_reply: bool, language: str) -> str:
     return _key("actions", (
         template_fingerprint(ACTIONS), language, post.pk, post.number, topic_id, post.like_count,
-        post.deleted_at is not None, signed_in, may_reply, bool(getattr(post, "can_like", False)),
-        bool(getattr(post, "liked", False)), bool(getattr(post, "bookmarked", False)),
-        bool(getattr(post, "can_edit", False)), bool(getattr(post, "can_flag", False)),
-        bool(getattr(post, "can_delete", False)), bool(getattr(post, "can_restore", False)),
+        post.deleted_at is not None, signed_in, may_reply,
+        *(bool(getattr(post, flag, False)) for flag in ACTION_FLAGS),
     ))
 
 

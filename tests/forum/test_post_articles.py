@@ -8,6 +8,7 @@ from django.test.signals import template_rendered
 
 from forum import services
 from forum.models import Post
+from forum.templatetags import post_articles
 from tests.forum.factories import UserFactory
 from tests.helpers import sign_in
 
@@ -112,3 +113,22 @@ def test_every_form_in_a_kept_post_carries_the_readers_own_token(public_topic, r
     response = second.post(f"/p/{reply.pk}/like/", {"csrfmiddlewaretoken": tokens.pop()})
     assert response.status_code == 302
     assert reply.likes.count() == 1
+
+
+@pytest.mark.parametrize("template, shown", [(post_articles.ARTICLE, post_articles.ARTICLE_SHOWN),
+                                             (post_articles.ACTIONS, post_articles.ACTIONS_SHOWN)])
+def test_the_kept_templates_read_only_what_their_keys_are_made_of(template, shown):
+    """A variable added to a kept template without its key would serve one reader's fragment to another."""
+    source = open(post_articles.get_template(template).origin.name).read()
+    read = set(re.findall(r"\b(?:post|topic|user)(?:\.\w+)+|\breply_form\b", source))
+    assert read <= shown, read - shown
+
+
+@pytest.mark.parametrize("flag", post_articles.ACTION_FLAGS)
+def test_every_action_flag_changes_the_actions_key(public_topic, flag):
+    post = public_topic.posts.get(number=1)
+    for name in post_articles.ACTION_FLAGS:
+        setattr(post, name, False)
+    before = post_articles._actions_key(post, public_topic.pk, True, True, "en")
+    setattr(post, flag, True)
+    assert post_articles._actions_key(post, public_topic.pk, True, True, "en") != before
