@@ -825,10 +825,11 @@ def bench_volunteer_summary() -> str:
     user = User.objects.filter(username=VOLUNTEER).first()
     if user is None:
         return f"no user {VOLUNTEER}"
-    slugs = selectors.expertise_slugs(user=user)
+    tags = selectors.expertise_tags(user=user)
+    slugs = [tag.slug for tag in tags]
     return (f"{VOLUNTEER}: expertise {', '.join(slugs) or 'none'}; {len(selectors.my_claims(user=user))} active "
             f"claims, {len(selectors.my_ended_claims(user=user))} ended ones shown; "
-            f"{selectors.matches_for(user=user, slugs=slugs).count():,} matching open requests")
+            f"{selectors.matches_for(user=user, tag_ids=[tag.pk for tag in tags]).count():,} matching open requests")
 
 
 def check(problems: list[str], started: float) -> None:

@@ -7,16 +7,12 @@ token put in per request. The marks other apps add (forum/hooks.py `mark_posts`)
 and laid over as they are. Keys are made of everything a fragment shows, as the topic list rows'
 are (topic_rows.py): a changed text, name or count is a new key, and nothing needs invalidating.
 """
-import hashlib
-from functools import cache as memoize
-from pathlib import Path
-
 from django import template
-from django.conf import settings
 from django.core.cache import cache
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+
+from ..fragments import FRAGMENT_SECONDS, fragment_key
 
 register = template.Library()
 
@@ -26,32 +22,12 @@ MARKS_MARK = "<!--post-marks-->"
 ACTIONS_MARK = "<!--post-actions-->"
 # Rendered into a kept fragment in place of the page's CSRF token, replaced on the way out.
 CSRF_PLACEHOLDER = "csrf-token-placeholder-0f7c"
-FRAGMENT_SECONDS = 24 * 3600
 
 
-@memoize
-def template_fingerprint(name: str) -> str:
-    """A digest of a template's source and of our translations: a deploy that changes either
-    changes every key, so no fragment rendered by the code before it is served after."""
-    digest = hashlib.sha256()
-    with open(get_template(name).origin.name, "rb") as source:
-        digest.update(source.read())
-    for locale_path in settings.LOCALE_PATHS:
-        for catalog in sorted(Path(locale_path).glob("*/LC_MESSAGES/*.mo")):
-            digest.update(str(catalog.relative_to(locale_path)).encode())
-            digest.update(catalog.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _key(kind: str, shown: tuple) -> str:
-    return f"forum:post:{kind}:" + hashlib.sha256(repr(shown).encode()).hexdigest()
-
-
-def _article_key(post, language: str) -> str:
+def _article_key(post) -> str:
     author, reply_to = post.author, post.reply_to
-    return _key("article", (
-        template_fingerprint(ARTICLE), language, settings.TIME_ZONE, post.pk, post.number,
-        author.username, author.name,
+    return fragment_key("forum:post:article", ARTICLE, (
+        post.pk, post.number, author.username, author.name,
         (reply_to.pk, reply_to.number, reply_to.author.name) if reply_to is not None else None,
         post.created_at.isoformat(), post.revision_count, post.deleted_at is not None, post.deleted_by_author,
         post.hidden, post.content_hidden, "" if post.content_hidden else post.html,
@@ -75,9 +51,9 @@ ACTIONS_SHOWN = frozenset({
 })
 
 
-def _actions_key(post, topic_id: int, signed_in: bool, may_reply: bool, language: str) -> str:
-    return _key("actions", (
-        template_fingerprint(ACTIONS), language, post.pk, post.number, topic_id, post.like_count,
+def _actions_key(post, topic_id: int, signed_in: bool, may_reply: bool) -> str:
+    return fragment_key("forum:post:actions", ACTIONS, (
+        post.pk, post.number, topic_id, post.like_count,
         post.deleted_at is not None, signed_in, may_reply,
         *(bool(getattr(post, flag, False)) for flag in ACTION_FLAGS),
     ))
@@ -90,9 +66,8 @@ def post_articles(context, posts):
     topic, user = context["topic"], context.get("user")
     signed_in = bool(user is not None and user.is_authenticated)
     may_reply = bool(context.get("reply_form"))
-    language = get_language()
     posts = list(posts)
-    keys = [(_article_key(post, language), _actions_key(post, topic.pk, signed_in, may_reply, language))
+    keys = [(_article_key(post), _actions_key(post, topic.pk, signed_in, may_reply))
             for post in posts]
     found = cache.get_many([key for pair in keys for key in pair])
     made = {}

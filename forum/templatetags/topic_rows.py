@@ -1,38 +1,36 @@
 """Topic list rows rendered once and kept in the cache, the reader's own badge laid over each.
 
 A row shows the same to every reader but for its "new" / "3 new" badge, so the cached HTML is
-keyed by everything the row shows (`_row_key`): a changed title, count, tag, name or "5 minutes
-ago" is a new key, and nothing needs invalidating. Only the badge is made per request.
+keyed by everything the row shows (`_row_key`, forum/fragments.py): a changed title, count, tag,
+name or "5 minutes ago" is a new key, and nothing needs invalidating. Only the badge is made per
+request.
 """
-import hashlib
-
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
+
+from ..fragments import fragment_key, kept_fragments
 
 register = template.Library()
 
 READER_MARK = "<!--reader-->"
-ROW_SECONDS = 24 * 3600
 TEMPLATE = "forum/_topic_row.html"
 
 
-def _row_key(topic, show_category: bool, language: str) -> str:
+def _row_key(topic, show_category: bool) -> str:
     category, author = topic.category, topic.author
-    shown = (
-        TEMPLATE, language, bool(show_category), topic.pk, topic.title, topic.slug,
+    return fragment_key("forum:row", TEMPLATE, (
+        bool(show_category), topic.pk, topic.title, topic.slug,
         bool(getattr(topic, "is_pinned", False)), topic.closed, topic.archived,
         category.pk, category.name, category.slug, category.color, author.name,
         tuple((tag.slug, tag.name) for tag in topic.tags.all()),
         topic.reply_count, topic.like_count, topic.view_count,
         topic.last_posted_at.isoformat() if topic.last_posted_at else "", naturaltime(topic.last_posted_at),
-    )
-    return "forum:row:" + hashlib.sha256(repr(shown).encode()).hexdigest()
+    ))
 
 
 def _reader_badge(topic, user) -> str:
@@ -54,20 +52,12 @@ def _reader_badge(topic, user) -> str:
 def topic_rows(context, topics, show_category=False):
     """The `<tr>` of each of `topics`: one cache round trip for the page, rendering only rows not kept."""
     user = context.get("user")
-    language = get_language()
     topics = list(topics)
-    keys = [_row_key(topic, show_category, language) for topic in topics]
-    found = cache.get_many(keys)
-    made = {}
-    rows = []
-    for topic, key in zip(topics, keys, strict=True):
-        html = found.get(key)
-        if html is None:
-            html = render_to_string(TEMPLATE, {"topic": topic, "show_category": show_category})
-            made[key] = html
-        badge = _reader_badge(topic, user) if user is not None else ""
-        rows.append(html.replace(READER_MARK, badge, 1))
-    if made:
-        cache.set_many(made, ROW_SECONDS)
+    rows = kept_fragments(
+        topics, [_row_key(topic, show_category) for topic in topics],
+        lambda topic: render_to_string(TEMPLATE, {"topic": topic, "show_category": show_category}),
+    )
+    rows = [row.replace(READER_MARK, _reader_badge(topic, user) if user is not None else "", 1)
+            for topic, row in zip(topics, rows, strict=True)]
     # Rows rendered by our template (autoescaped), badges by format_html.
     return mark_safe("\n    ".join(rows))

@@ -12,9 +12,11 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
+    OuterRef,
     Prefetch,
     Q,
     Value,
@@ -23,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.utils import timezone
-from taggit.models import TaggedItem
+from taggit.models import Tag, TaggedItem
 
 from forum.models import Category, Post, Topic
 from forum.permissions import categories_visible_to, topics_visible_to
@@ -220,20 +222,31 @@ def my_ended_claims(*, user, limit: int = 20):
     )
 
 
+def expertise_tags(*, user) -> list[Tag]:
+    return list(user.expertise.order_by("slug")) if user.is_authenticated else []
+
+
 def expertise_slugs(*, user) -> list[str]:
-    return sorted(user.expertise.values_list("slug", flat=True)) if user.is_authenticated else []
+    return [tag.slug for tag in expertise_tags(user=user)]
 
 
-def matches_for(*, user, slugs: list[str]):
-    """Open public requests tagged with any of `slugs` (the volunteer's expertise), not their own,
+def _tagged_with_any(tag_ids):
+    """Whether a request's topic carries one of `tag_ids`: an index probe per request. The ids are
+    literal so PostgreSQL knows how common each tag is; with a join to the tags by slug it guessed,
+    and collected every topic with a popular tag first (27,000 at a million posts, 50 ms)."""
+    return Exists(TaggedItem.objects.filter(
+        content_type=ContentType.objects.get_for_model(Topic), object_id=OuterRef("topic_id"),
+        tag_id__in=list(tag_ids),
+    ))
+
+
+def matches_for(*, user, tag_ids):
+    """Open public requests tagged with any of `tag_ids` (the volunteer's expertise), not their own,
     in urgency order."""
-    if not slugs:
+    if not tag_ids:
         return DataRequest.objects.none()
-    tagged = TaggedItem.objects.filter(
-        content_type=ContentType.objects.get_for_model(Topic), tag__slug__in=slugs
-    ).values("object_id")
-    requests = public_requests(DataRequest.objects.filter(state=State.OPEN, topic_id__in=tagged)).exclude(author=user)
-    return _listed(requests)
+    requests = public_requests(DataRequest.objects.filter(_tagged_with_any(tag_ids), state=State.OPEN))
+    return _listed(requests.exclude(author=user))
 
 
 def volunteer_figures(*, profile_user) -> dict:
@@ -361,12 +374,10 @@ def digest_news(*, user, since: datetime.datetime, now: datetime.datetime, limit
     base = visible.select_related("topic", "category")
     news: dict[str, list] = {}
     if user.is_authenticated:
-        slugs = expertise_slugs(user=user)
-        if slugs:
-            tagged = TaggedItem.objects.filter(
-                content_type=ContentType.objects.get_for_model(Topic), tag__slug__in=slugs).values("object_id")
+        tag_ids = [tag.pk for tag in expertise_tags(user=user)]
+        if tag_ids:
             news["matching"] = list(
-                base.filter(state=State.OPEN, topic_id__in=tagged, published_at__gte=since, published_at__lt=now)
+                base.filter(_tagged_with_any(tag_ids), state=State.OPEN, published_at__gte=since, published_at__lt=now)
                 .exclude(author=user).order_by("-published_at")[:limit])
     else:
         news["new"] = list(base.filter(published_at__gte=since, published_at__lt=now).order_by("-published_at")[:limit])

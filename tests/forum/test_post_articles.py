@@ -3,6 +3,7 @@ and only the text they may read, and every form carries their own CSRF token."""
 import re
 
 import pytest
+from django.template.loader import get_template
 from django.test import Client
 from django.test.signals import template_rendered
 
@@ -119,7 +120,7 @@ def test_every_form_in_a_kept_post_carries_the_readers_own_token(public_topic, r
                                              (post_articles.ACTIONS, post_articles.ACTIONS_SHOWN)])
 def test_the_kept_templates_read_only_what_their_keys_are_made_of(template, shown):
     """A variable added to a kept template without its key would serve one reader's fragment to another."""
-    source = open(post_articles.get_template(template).origin.name).read()
+    source = open(get_template(template).origin.name).read()
     read = set(re.findall(r"\b(?:post|topic|user)(?:\.\w+)+|\breply_form\b", source))
     assert read <= shown, read - shown
 
@@ -129,6 +130,6 @@ def test_every_action_flag_changes_the_actions_key(public_topic, flag):
     post = public_topic.posts.get(number=1)
     for name in post_articles.ACTION_FLAGS:
         setattr(post, name, False)
-    before = post_articles._actions_key(post, public_topic.pk, True, True, "en")
+    before = post_articles._actions_key(post, public_topic.pk, True, True)
     setattr(post, flag, True)
-    assert post_articles._actions_key(post, public_topic.pk, True, True, "en") != before
+    assert post_articles._actions_key(post, public_topic.pk, True, True) != before

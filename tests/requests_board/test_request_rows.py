@@ -1,0 +1,76 @@
+"""Request list rows kept in the cache (requests_board/templatetags/request_rows.py): every change a
+row shows is seen on the next page view, on the board, matches and a person's own requests."""
+import re
+
+import pytest
+from django.template.loader import get_template
+from django.utils.translation import override
+
+from requests_board import selectors, services
+from requests_board.templatetags import request_rows
+from tests.helpers import sign_in
+from tests.requests_board.factories import make_request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def every_request_renders(settings):
+    settings.ANONYMOUS_PAGE_CACHE_SECONDS = 0  # the rows' own cache is what is tested
+
+
+def _row(html: str, title: str) -> str:
+    start = html.index(title)
+    return html[html.rindex("<li", 0, start):html.index("</li>", start)]
+
+
+def test_a_board_row_shows_each_change_at_once(client, requester, volunteer, public_category):
+    data_request = make_request(requester, public_category, title="Synthetic kept board row",
+                                expertise=["statistics"])
+    row = _row(client.get("/requests/").content.decode(), "Synthetic kept board row")
+    assert "nobody has claimed it yet" in row and "statistics" in row
+
+    services.request_claim(actor=volunteer, data_request_id=data_request.pk)
+    row = _row(client.get("/requests/").content.decode(), "Synthetic kept board row")
+    assert "claimed by" in row and volunteer.name in row and "nobody has claimed" not in row
+
+    requester.display_name = "Synthetic Renamed Requester"
+    requester.save()
+    assert "Synthetic Renamed Requester" in _row(client.get("/requests/").content.decode(), "Synthetic kept board row")
+
+    public_category.name = "Synthetic renamed area"
+    public_category.save()
+    assert "Synthetic renamed area" in _row(client.get("/requests/").content.decode(), "Synthetic kept board row")
+
+    data_request.topic.tags.set(["imaging"])
+    row = _row(client.get("/requests/").content.decode(), "Synthetic kept board row")
+    assert ">imaging<" in row and ">statistics<" not in row
+
+
+def test_a_kept_row_is_shared_by_readers_and_pages(client, requester, volunteer, public_category):
+    make_request(requester, public_category, title="Synthetic shared request row", expertise=["statistics"])
+    anonymous = _row(client.get("/requests/").content.decode(), "Synthetic shared request row")
+    volunteer.expertise.add(*public_category.topics.get().tags.all())
+    sign_in(client, volunteer)
+    assert _row(client.get("/requests/").content.decode(), "Synthetic shared request row") == anonymous
+    assert _row(client.get("/requests/matches/").content.decode(), "Synthetic shared request row") == anonymous
+    sign_in(client, requester)
+    assert _row(client.get("/requests/mine/").content.decode(), "Synthetic shared request row") == anonymous
+
+
+def test_the_key_follows_the_language(requester, public_category):
+    data_request = make_request(requester, public_category, title="Synthetic language row")
+    listed = selectors.my_requests(user=requester).get(pk=data_request.pk)
+    with override("en"):
+        english = request_rows._row_key(listed)
+    with override("zh-hans"):
+        chinese = request_rows._row_key(listed)
+    assert english != chinese
+
+
+@pytest.mark.parametrize("template", [request_rows.TEMPLATE, request_rows.INCLUDED])
+def test_the_kept_templates_read_only_what_the_key_is_made_of(template):
+    """A field added to the row without its key would show a stale row after that field changed."""
+    source = open(get_template(template).origin.name).read()
+    read = set(re.findall(r"\bdata_request(?:\.\w+)+", source))
+    assert read <= request_rows.ROW_SHOWN, read - request_rows.ROW_SHOWN
