@@ -10,11 +10,13 @@ counts and pages never include a post the reader may not see.
 """
 import datetime
 import re
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, F, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -80,7 +82,13 @@ MAX_QUERY_LENGTH = 200
 MAX_PER_PAGE = 100
 # A word found in thousands of posts is ranked among its newest matches only: ranking reads
 # every candidate's vector, and nobody pages past the first few hundred results anyway.
-MAX_CANDIDATES = 1000
+MAX_CANDIDATES = 300
+# Matches are looked for among the newest RECENT_POSTS posts first, then the OLDER_POSTS before
+# them, then every older post, these two within SEARCH_BUDGET_MS (see _newest_matches).
+RECENT_POSTS = 10_000
+OLDER_POSTS = 100_000
+SEARCH_BUDGET_MS = 60
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by its timeout
 STATUSES = ("open", "closed", "archived")
 # Private-use characters mark highlights inside the database; they become <mark>
 # only after the text is escaped, so nothing a user wrote can turn into markup.
@@ -103,6 +111,9 @@ class SearchPage:
     page: int
     per_page: int
     more: bool = False  # more posts match than `total`: the newest of them were ranked
+    # Time ran out before every post was searched: only the newest `searched` posts were (PostgreSQL).
+    partial: bool = False
+    searched: int = 0
 
     @property
     def page_count(self) -> int:
@@ -220,20 +231,18 @@ def _load_posts(ids) -> dict:
 
 def _search_postgresql(posts, query: str, page: int, per_page: int) -> SearchPage:
     tsquery = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    # The newest MAX_CANDIDATES + 1 matches with their rank, in one scan: ids grow with time and
-    # are indexed, so for a common word this is a backward index scan that stops early.
-    candidates = list(
-        posts.filter(search_vector=tsquery).annotate(rank=SearchRank(F("search_vector"), tsquery))
-        .order_by("-pk").values_list("pk", "rank")[:MAX_CANDIDATES + 1]
-    )
+    # The newest MAX_CANDIDATES + 1 matches with their rank.
+    matching = posts.filter(search_vector=tsquery).annotate(rank=SearchRank(F("search_vector"), tsquery))
+    candidates, searched = _newest_matches(matching.values_list("pk", "rank"), MAX_CANDIDATES + 1)
     more = len(candidates) > MAX_CANDIDATES
+    partial = searched is not None and not more
     candidates = candidates[:MAX_CANDIDATES]
     total = len(candidates)
     page = _clamp_page(page, total, per_page)
     candidates.sort(key=lambda row: (-row[1], -row[0]))  # ties go to the newest
     ranked = candidates[(page - 1) * per_page:page * per_page]
     if not ranked:
-        return SearchPage(results=[], total=0, page=1, per_page=per_page)
+        return SearchPage(results=[], total=0, page=1, per_page=per_page, partial=partial, searched=searched or 0)
     # Headlines re-parse the text, so only the page's posts get them.
     headline = {
         "config": SEARCH_CONFIG, "start_sel": MARK_START, "stop_sel": MARK_STOP,
@@ -260,7 +269,60 @@ def _search_postgresql(posts, query: str, page: int, per_page: int) -> SearchPag
             post=post, rank=rank, snippet=_marked_html(post.body_headline),
             title_html=_marked_html(post.title_headline or post.topic.title),
         ))
-    return SearchPage(results=results, total=total, page=page, per_page=per_page, more=more)
+    return SearchPage(results=results, total=total, page=page, per_page=per_page, more=more,
+                      partial=partial, searched=searched or 0)
+
+
+def _newest_matches(matching, limit: int) -> tuple[list, int | None]:
+    """The newest `limit` rows of `matching` (ids grow with time), and None; or, when time ran out
+    first, those found and how many of the newest posts were searched.
+
+    In one query over every post PostgreSQL walks the ids backwards and tests each post until
+    enough match: quick for a word in most posts, but a word in one post of fifty made it test
+    100,000 posts (90 ms at a million posts), and a phrase of two common words every post (3
+    seconds: each test reads the post's vector, some 4 microseconds). So the newest posts are
+    searched first, then older ranges for only what is still missing, and those queries stop when
+    the search's time is up: a results page must come quickly, and the reader is told how far back
+    it searched. At most three ranges, whatever the number of posts."""
+    newest = Post.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if newest is None:
+        return [], None
+    started = time.monotonic()
+    # The newest posts without a time limit: few enough to search in tens of milliseconds whatever
+    # the query, so a search always shows what they hold.
+    upper = newest - RECENT_POSTS
+    found = list(matching.filter(pk__gt=upper).order_by("-pk")[:limit])
+    for lower in (upper - OLDER_POSTS, 0):
+        if len(found) >= limit or upper <= 0:
+            break
+        older = matching.filter(pk__lte=upper, pk__gt=lower) if lower > 0 else matching.filter(pk__lte=upper)
+        left_ms = int(SEARCH_BUDGET_MS - (time.monotonic() - started) * 1000)
+        try:
+            if left_ms < 1:
+                raise TimeoutError
+            with _time_limit(left_ms):
+                found += older.order_by("-pk")[:limit - len(found)]
+        except (TimeoutError, OperationalError) as error:
+            if isinstance(error, OperationalError) and getattr(error.__cause__, "pgcode", None) != QUERY_CANCELED:
+                raise
+            return found, newest - upper  # time is up: say how far back the search got
+        upper = lower
+    return found, None
+
+
+@contextmanager
+def _time_limit(milliseconds: int):
+    """Cancel a query still running after `milliseconds`: PostgreSQL's statement_timeout for this
+    transaction or savepoint only (a cancelled query rolls it back, and the setting with it; else
+    the setting before is put back, for a caller's longer transaction)."""
+    nested = connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
+                       [f"{milliseconds}ms"])
+        before = cursor.fetchone()[0]
+        yield
+        if nested:  # else the transaction ends here, and the setting with it
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
 
 
 # --- SQLite -----------------------------------------------------------------------

@@ -217,8 +217,11 @@ class SearchHitSerializer(serializers.Serializer):
 
 
 class SearchPageSerializer(serializers.Serializer):
-    total = serializers.IntegerField(help_text=_("Matches, at most 1,000."))
+    total = serializers.IntegerField(help_text=_("Matches, at most 300."))
     more = serializers.BooleanField(help_text=_("More posts match than `total`: the newest were ranked."))
+    partial = serializers.BooleanField(help_text=_(
+        "The search took too long to read every post: only the newest `searched` posts were searched."))
+    searched = serializers.IntegerField(help_text=_("When `partial`, how many of the newest posts were searched."))
     page = serializers.IntegerField()
     page_count = serializers.IntegerField()
     results = SearchHitSerializer(many=True)

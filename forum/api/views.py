@@ -291,7 +291,8 @@ class Search(APIView):
             date_from=data["from"], date_to=data["to"], status=data["status"], page=page, per_page=SEARCH_PER_PAGE,
         )
         return Response(serializers.SearchPageSerializer({
-            "total": results.total, "more": results.more, "page": results.page, "page_count": results.page_count,
+            "total": results.total, "more": results.more, "partial": results.partial, "searched": results.searched,
+            "page": results.page, "page_count": results.page_count,
             "results": results.results,
         }).data)
 

@@ -64,7 +64,7 @@ def profile_topic_list(*, user, profile_user: User) -> QuerySet:
     """Topics `profile_user` started that `user` may see, newest first."""
     return (
         topics_visible_to(user, Topic.objects.filter(author=profile_user))
-        .select_related("category", "author", "last_poster").prefetch_related("tags")
+        .select_related("category", "author").prefetch_related("tags")
         .order_by("-created_at", "-pk")
     )
 

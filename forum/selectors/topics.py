@@ -34,6 +34,7 @@ from ..models import (
     TopicEvent,
     TopicNotificationSetting,
     TopicRead,
+    User,
 )
 from ..permissions import (
     can_moderate,
@@ -209,6 +210,11 @@ def _without_muted(topics: QuerySet, user) -> QuerySet:
     )
 
 
+# A list shows its authors' names only: their profiles, password hashes and the rest stay unread.
+_AUTHOR_UNSHOWN = tuple(f"author__{field.name}" for field in User._meta.concrete_fields
+                        if field.name not in {"id", "username", "display_name", "deleted_at"})
+
+
 def topic_list(
     *, user, category: Category | None = None, subcategories=(), tag: Tag | None = None,
     order: str = "latest", period: str = "all",
@@ -253,7 +259,7 @@ def topic_list(
         topics = topics.annotate(is_pinned=F("pinned_globally"))
         ordering = ["-is_pinned", "-last_posted_at", "-pk"]  # the topic_live_latest index
     return (
-        topics.select_related("author", "category", "last_poster")
+        topics.select_related("author", "category").defer(*_AUTHOR_UNSHOWN)
         .prefetch_related("tags").order_by(*ordering)
     )
 

@@ -695,7 +695,7 @@ def test_mark_all_notifications_read(member, requester):
 
 # --- Search ---------------------------------------------------------------------------
 
-SEARCH_KEYS = {"total", "more", "page", "page_count", "results"}
+SEARCH_KEYS = {"total", "more", "partial", "searched", "page", "page_count", "results"}
 HIT_KEYS = {"post", "number", "topic", "topic_title_html", "category", "author", "created_at", "snippet_html", "url"}
 
 
@@ -715,6 +715,7 @@ def test_search_finds_what_the_caller_may_read(requester, member, moderator, pub
     body = response.json()
     assert set(body) == SEARCH_KEYS
     assert body["total"] == 1 and body["page"] == 1 and body["page_count"] == 1 and body["more"] is False
+    assert body["partial"] is False
     hit = body["results"][0]
     assert set(hit) == HIT_KEYS
     assert hit["topic"] == public.pk and hit["number"] == 1 and hit["category"] == "data-requests"

@@ -3,14 +3,16 @@
 Runs on both backends: SQLite's FTS5 table by default, PostgreSQL's tsvector with DATABASE_URL.
 """
 import datetime
+import os
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from forum import services
 from forum.models import Post
-from forum.search import MARK_START, MARK_STOP, _marked_html, search_posts
+from forum.search import MARK_START, MARK_STOP, QUERY_CANCELED, _marked_html, _time_limit, search_posts
 from tests.forum.factories import CategoryFactory, TopicFactory, UserFactory
 from tests.helpers import sign_in
 
@@ -316,8 +318,80 @@ def test_a_common_word_is_ranked_among_its_newest_matches(public_category, reque
     assert search_posts(user=ANONYMOUS, query="okapi", category=public_category, author=requester.username).more
 
 
+def test_newest_matches_are_found_past_the_recent_posts(public_category, requester, monkeypatch):
+    """On PostgreSQL the newest posts are searched first, then the older ones for what is missing."""
+    monkeypatch.setattr("forum.search.MAX_CANDIDATES", 3)
+    monkeypatch.setattr("forum.search.RECENT_POSTS", 2)
+    matching = []
+    for n in range(4):
+        matching.append(TopicFactory(category=public_category, author=requester, title=f"Zebu {n}", raw="A zebu."))
+        TopicFactory(category=public_category, author=requester, title=f"Other {n}", raw="Nothing here.")
+
+    page = search_posts(user=ANONYMOUS, query="zebu")
+
+    assert (page.total, page.more) == (3, True)
+    assert {r.post.topic_id for r in page.results} == {topic.pk for topic in matching[1:]}
+    monkeypatch.setattr("forum.search.MAX_CANDIDATES", 10)
+    assert (search_posts(user=ANONYMOUS, query="zebu").total, search_posts(user=ANONYMOUS, query="zebu").more) == (
+        4, False)
+
+
+@pytest.fixture
+def needs_postgresql():
+    """The time limit and the ranges of posts are PostgreSQL's search (SQLite's FTS5 has its own)."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("REQUIRE_SERVICES"):
+            pytest.fail("REQUIRE_SERVICES is set but the database is not PostgreSQL")
+        pytest.skip("PostgreSQL's search (CI runs this on it)")
+
+
+def test_a_search_out_of_time_says_how_far_back_it_searched(needs_postgresql, public_category, requester,
+                                                            monkeypatch):
+    monkeypatch.setattr("forum.search.RECENT_POSTS", 2)
+    matching = []
+    for n in range(3):
+        matching.append(TopicFactory(category=public_category, author=requester, title=f"Gaur {n}", raw="A gaur."))
+        TopicFactory(category=public_category, author=requester, title=f"Other {n}", raw="Nothing here.")
+    monkeypatch.setattr("forum.search.SEARCH_BUDGET_MS", 0)  # no time for more than the newest posts
+
+    page = search_posts(user=ANONYMOUS, query="gaur")
+
+    assert (page.partial, page.searched, page.more, page.total) == (True, 2, False, 1)
+    assert [r.post.topic_id for r in page.results] == [matching[-1].pk]
+    monkeypatch.setattr("forum.search.SEARCH_BUDGET_MS", 60_000)
+    page = search_posts(user=ANONYMOUS, query="gaur")
+    assert (page.partial, page.total) == (False, 3)
+
+
+def test_the_search_page_says_when_it_ran_out_of_time(needs_postgresql, client, public_category, requester,
+                                                      monkeypatch):
+    monkeypatch.setattr("forum.search.RECENT_POSTS", 1)
+    monkeypatch.setattr("forum.search.SEARCH_BUDGET_MS", 0)
+    for n in range(2):
+        TopicFactory(category=public_category, author=requester, title=f"Gaur {n}", raw="A gaur.")
+
+    content = client.get("/search/", {"q": "gaur"}).content.decode()
+
+    assert "only the newest 1 posts were searched" in content
+
+
+def test_a_query_past_its_time_is_cancelled_and_the_setting_restored(needs_postgresql):
+    with transaction.atomic(), connection.cursor() as cursor:  # a caller's longer transaction
+        cursor.execute("SHOW statement_timeout")
+        before = cursor.fetchone()[0]
+        with pytest.raises(OperationalError) as cancelled, _time_limit(20):
+            cursor.execute("SELECT pg_sleep(2)")
+        assert cancelled.value.__cause__.pgcode == QUERY_CANCELED
+        with _time_limit(500):
+            cursor.execute("SELECT 1")
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == before
+
+
 def test_search_runs_a_fixed_number_of_queries(many_matches, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):  # PostgreSQL needs 2: ranked ids with the count, then the posts
+    # PostgreSQL needs 4 at most: the newest post's id, matches among the recent posts, among the
+    # older ones if too few, then the page's posts
+    with django_assert_max_num_queries(4):
         page = search_posts(user=ANONYMOUS, query="okapi", per_page=30)
 
     with django_assert_max_num_queries(0):
