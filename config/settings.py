@@ -309,6 +309,8 @@ MARKDOWN_MAX_NESTING = env.int("MARKDOWN_MAX_NESTING", default=12)
 MARKDOWN_RENDER_SECONDS = env.float("MARKDOWN_RENDER_SECONDS", default=2.0)
 PROFILE_MAX_EXPERTISE_TAGS = 10
 FORUM_MAX_TAGS_PER_TOPIC = env.int("FORUM_MAX_TAGS_PER_TOPIC", default=5)
+# PostgreSQL search: time to look past the newest posts for matches (forum/search.py).
+SEARCH_TIME_LIMIT_MS = env.int("SEARCH_TIME_LIMIT_MS", default=60)
 # Rate limits (forum/ratelimit.py): (count, seconds) per person, and per address below;
 # moderators are exempt. The Nth+1 action in a window gets HTTP 429 and how long to wait.
 FORUM_RATE_LIMITS = {

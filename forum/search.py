@@ -14,6 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, transaction
@@ -84,10 +85,9 @@ MAX_PER_PAGE = 100
 # every candidate's vector, and nobody pages past the first few hundred results anyway.
 MAX_CANDIDATES = 300
 # Matches are looked for among the newest RECENT_POSTS posts first, then the OLDER_POSTS before
-# them, then every older post, these two within SEARCH_BUDGET_MS (see _newest_matches).
+# them, then every older post, these two within settings.SEARCH_TIME_LIMIT_MS (_newest_matches).
 RECENT_POSTS = 10_000
 OLDER_POSTS = 100_000
-SEARCH_BUDGET_MS = 60
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by its timeout
 STATUSES = ("open", "closed", "archived")
 # Private-use characters mark highlights inside the database; they become <mark>
@@ -296,7 +296,7 @@ def _newest_matches(matching, limit: int) -> tuple[list, int | None]:
         if len(found) >= limit or upper <= 0:
             break
         older = matching.filter(pk__lte=upper, pk__gt=lower) if lower > 0 else matching.filter(pk__lte=upper)
-        left_ms = int(SEARCH_BUDGET_MS - (time.monotonic() - started) * 1000)
+        left_ms = int(settings.SEARCH_TIME_LIMIT_MS - (time.monotonic() - started) * 1000)
         try:
             if left_ms < 1:
                 raise TimeoutError
@@ -312,17 +312,33 @@ def _newest_matches(matching, limit: int) -> tuple[list, int | None]:
 
 @contextmanager
 def _time_limit(milliseconds: int):
-    """Cancel a query still running after `milliseconds`: PostgreSQL's statement_timeout for this
-    transaction or savepoint only (a cancelled query rolls it back, and the setting with it; else
-    the setting before is put back, for a caller's longer transaction)."""
-    nested = connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
-                       [f"{milliseconds}ms"])
+    """Cancel a query still running after `milliseconds` (PostgreSQL's statement_timeout), then put
+    the setting back. Within a caller's transaction the query runs in a savepoint, so that its
+    cancellation does not abort the caller's work."""
+    with connection.cursor() as cursor:
+        # The setting before is read first (the CTE runs before the outer select sets the new one).
+        cursor.execute("WITH before AS MATERIALIZED (SELECT current_setting('statement_timeout') AS value) "
+                       "SELECT value, set_config('statement_timeout', %s, false) FROM before", [f"{milliseconds}ms"])
         before = cursor.fetchone()[0]
-        yield
-        if nested:  # else the transaction ends here, and the setting with it
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+        try:
+            if connection.in_atomic_block:
+                with transaction.atomic():
+                    yield
+            else:  # autocommit: a cancelled query ends its own transaction, and nothing else
+                yield
+        finally:
+            _put_back(cursor, before)
+
+
+def _put_back(cursor, timeout: str) -> None:
+    # A timeout that fires as the cancelled query ends can cancel the next statement too: this one.
+    for attempt in range(3):
+        try:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [timeout])
+            return
+        except OperationalError as error:
+            if getattr(error.__cause__, "pgcode", None) != QUERY_CANCELED or attempt == 2:
+                raise
 
 
 # --- SQLite -----------------------------------------------------------------------

@@ -346,27 +346,27 @@ def needs_postgresql():
 
 
 def test_a_search_out_of_time_says_how_far_back_it_searched(needs_postgresql, public_category, requester,
-                                                            monkeypatch):
+                                                            monkeypatch, settings):
     monkeypatch.setattr("forum.search.RECENT_POSTS", 2)
     matching = []
     for n in range(3):
         matching.append(TopicFactory(category=public_category, author=requester, title=f"Gaur {n}", raw="A gaur."))
         TopicFactory(category=public_category, author=requester, title=f"Other {n}", raw="Nothing here.")
-    monkeypatch.setattr("forum.search.SEARCH_BUDGET_MS", 0)  # no time for more than the newest posts
+    settings.SEARCH_TIME_LIMIT_MS = 0  # no time for more than the newest posts
 
     page = search_posts(user=ANONYMOUS, query="gaur")
 
     assert (page.partial, page.searched, page.more, page.total) == (True, 2, False, 1)
     assert [r.post.topic_id for r in page.results] == [matching[-1].pk]
-    monkeypatch.setattr("forum.search.SEARCH_BUDGET_MS", 60_000)
+    settings.SEARCH_TIME_LIMIT_MS = 60_000
     page = search_posts(user=ANONYMOUS, query="gaur")
     assert (page.partial, page.total) == (False, 3)
 
 
 def test_the_search_page_says_when_it_ran_out_of_time(needs_postgresql, client, public_category, requester,
-                                                      monkeypatch):
+                                                      monkeypatch, settings):
     monkeypatch.setattr("forum.search.RECENT_POSTS", 1)
-    monkeypatch.setattr("forum.search.SEARCH_BUDGET_MS", 0)
+    settings.SEARCH_TIME_LIMIT_MS = 0
     for n in range(2):
         TopicFactory(category=public_category, author=requester, title=f"Gaur {n}", raw="A gaur.")
 
@@ -386,6 +386,20 @@ def test_a_query_past_its_time_is_cancelled_and_the_setting_restored(needs_postg
             cursor.execute("SELECT 1")
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_setting_is_put_back_after_every_cancelled_query_outside_a_transaction(needs_postgresql):
+    """In autocommit, as a search page runs: a timeout firing as the cancelled query ends can cancel
+    the next statement too (seen under load), which must not leave the limit on the connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        before = cursor.fetchone()[0]
+        for milliseconds in range(1, 30):
+            with pytest.raises(OperationalError), _time_limit(milliseconds):
+                cursor.execute("SELECT pg_sleep(0.05)")
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == before
 
 
 def test_search_runs_a_fixed_number_of_queries(many_matches, django_assert_max_num_queries):
