@@ -31,9 +31,11 @@ def template_fingerprint(name: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def fragment_key(prefix: str, template_name: str, shown: tuple) -> str:
-    """The cache key of `template_name` rendered with what `shown` lists, in this language."""
-    whole = (template_fingerprint(template_name), get_language(), settings.TIME_ZONE, shown)
+def fragment_key(prefix: str, templates: tuple[str, ...], shown: tuple) -> str:
+    """The cache key of a fragment rendered by `templates` (the template and those it includes) with
+    what `shown` lists, in this language."""
+    fingerprints = tuple(template_fingerprint(name) for name in templates)
+    whole = (fingerprints, get_language(), settings.TIME_ZONE, shown)
     return f"{prefix}:" + hashlib.sha256(repr(whole).encode()).hexdigest()
 
 

@@ -11,13 +11,12 @@ counts and pages never include a post the reader may not see.
 import datetime
 import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import EmptyResultSet
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 from django.db.models import Case, F, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -89,6 +88,7 @@ MAX_CANDIDATES = 300
 RECENT_POSTS = 10_000
 OLDER_POSTS = 100_000
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by its timeout
+MIN_LIMIT_MS = 5  # less time than this left: the older posts are not searched at all
 STATUSES = ("open", "closed", "archived")
 # Private-use characters mark highlights inside the database; they become <mark>
 # only after the text is escaped, so nothing a user wrote can turn into markup.
@@ -146,8 +146,9 @@ def search_posts(
     `category` includes its subcategories; `author` is a username; the dates bound
     the post's creation day (both inclusive, in the current time zone); `status` is
     one of STATUSES. A blank query gives an empty page. When more than MAX_CANDIDATES
-    posts match, the newest MAX_CANDIDATES of them are ranked and `more` is set. Three
-    queries at most.
+    posts match, the newest MAX_CANDIDATES of them are ranked and `more` is set. On PostgreSQL
+    nine queries at most (ranges of posts, each older one within the time limit: `partial` and
+    `searched` then say how far back it got); on SQLite two.
     """
     query = _truncate(" ".join((query or "").split()))
     per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
@@ -275,7 +276,7 @@ def _search_postgresql(posts, query: str, page: int, per_page: int) -> SearchPag
 
 def _newest_matches(matching, limit: int) -> tuple[list, int | None]:
     """The newest `limit` rows of `matching` (ids grow with time), and None; or, when time ran out
-    first, those found and how many of the newest posts were searched.
+    first, those found and how many of the newest post ids were searched.
 
     In one query over every post PostgreSQL walks the ids backwards and tests each post until
     enough match: quick for a word in most posts, but a word in one post of fifty made it test
@@ -283,10 +284,12 @@ def _newest_matches(matching, limit: int) -> tuple[list, int | None]:
     seconds: each test reads the post's vector, some 4 microseconds). So the newest posts are
     searched first, then older ranges for only what is still missing, and those queries stop when
     the search's time is up: a results page must come quickly, and the reader is told how far back
-    it searched. At most three ranges, whatever the number of posts."""
+    it searched. At most three ranges, whatever the number of posts. Within a caller's transaction
+    there is no time limit: a cancelled statement would abort the caller's work."""
     newest = Post.objects.order_by("-pk").values_list("pk", flat=True).first()
     if newest is None:
         return [], None
+    limited = not connection.in_atomic_block
     started = time.monotonic()
     # The newest posts without a time limit: few enough to search in tens of milliseconds whatever
     # the query, so a search always shows what they hold.
@@ -296,49 +299,54 @@ def _newest_matches(matching, limit: int) -> tuple[list, int | None]:
         if len(found) >= limit or upper <= 0:
             break
         older = matching.filter(pk__lte=upper, pk__gt=lower) if lower > 0 else matching.filter(pk__lte=upper)
+        older = older.order_by("-pk")[:limit - len(found)]
+        if not limited:
+            found += older
+            upper = lower
+            continue
         left_ms = int(settings.SEARCH_TIME_LIMIT_MS - (time.monotonic() - started) * 1000)
-        try:
-            if left_ms < 1:
-                raise TimeoutError
-            with _time_limit(left_ms):
-                found += older.order_by("-pk")[:limit - len(found)]
-        except (TimeoutError, OperationalError) as error:
-            if isinstance(error, OperationalError) and getattr(error.__cause__, "pgcode", None) != QUERY_CANCELED:
-                raise
+        if left_ms < MIN_LIMIT_MS or not _run_within(left_ms, older, found):
             return found, newest - upper  # time is up: say how far back the search got
         upper = lower
     return found, None
 
 
-@contextmanager
-def _time_limit(milliseconds: int):
-    """Cancel a query still running after `milliseconds` (PostgreSQL's statement_timeout), then put
-    the setting back. Within a caller's transaction the query runs in a savepoint, so that its
-    cancellation does not abort the caller's work."""
+def _run_within(milliseconds: int, rows, found: list) -> bool:
+    """Add `rows` to `found` unless PostgreSQL cancels the query after `milliseconds` (False).
+
+    Only in autocommit: the limit is set for the session, then put back. A timeout that fires as
+    the cancelled query ends can cancel the next statement too (seen under load), so putting it
+    back is tried again; if that still fails the connection is closed, and the next query opens
+    a new one with the server's own setting."""
     with connection.cursor() as cursor:
         # The setting before is read first (the CTE runs before the outer select sets the new one).
         cursor.execute("WITH before AS MATERIALIZED (SELECT current_setting('statement_timeout') AS value) "
                        "SELECT value, set_config('statement_timeout', %s, false) FROM before", [f"{milliseconds}ms"])
         before = cursor.fetchone()[0]
         try:
-            if connection.in_atomic_block:
-                with transaction.atomic():
-                    yield
-            else:  # autocommit: a cancelled query ends its own transaction, and nothing else
-                yield
+            found += rows
+            return True
+        except OperationalError as error:
+            if not _cancelled(error):
+                raise
+            return False
         finally:
             _put_back(cursor, before)
 
 
+def _cancelled(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "pgcode", None) == QUERY_CANCELED
+
+
 def _put_back(cursor, timeout: str) -> None:
-    # A timeout that fires as the cancelled query ends can cancel the next statement too: this one.
-    for attempt in range(3):
+    for _attempt in range(3):
         try:
             cursor.execute("SELECT set_config('statement_timeout', %s, false)", [timeout])
             return
         except OperationalError as error:
-            if getattr(error.__cause__, "pgcode", None) != QUERY_CANCELED or attempt == 2:
+            if not _cancelled(error):
                 raise
+    connection.close()  # never leave a short limit on a connection that lives on
 
 
 # --- SQLite -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ CSRF_PLACEHOLDER = "csrf-token-placeholder-0f7c"
 
 def _article_key(post) -> str:
     author, reply_to = post.author, post.reply_to
-    return fragment_key("forum:post:article", ARTICLE, (
+    return fragment_key("forum:post:article", (ARTICLE,), (
         post.pk, post.number, author.username, author.name,
         (reply_to.pk, reply_to.number, reply_to.author.name) if reply_to is not None else None,
         post.created_at.isoformat(), post.revision_count, post.deleted_at is not None, post.deleted_by_author,
@@ -52,7 +52,7 @@ ACTIONS_SHOWN = frozenset({
 
 
 def _actions_key(post, topic_id: int, signed_in: bool, may_reply: bool) -> str:
-    return fragment_key("forum:post:actions", ACTIONS, (
+    return fragment_key("forum:post:actions", (ACTIONS,), (
         post.pk, post.number, topic_id, post.like_count,
         post.deleted_at is not None, signed_in, may_reply,
         *(bool(getattr(post, flag, False)) for flag in ACTION_FLAGS),

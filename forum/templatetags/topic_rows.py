@@ -19,11 +19,12 @@ register = template.Library()
 
 READER_MARK = "<!--reader-->"
 TEMPLATE = "forum/_topic_row.html"
+TEMPLATES = (TEMPLATE, "forum/_swatch.html")  # the row's and the one it includes
 
 
 def _row_key(topic, show_category: bool) -> str:
     category, author = topic.category, topic.author
-    return fragment_key("forum:row", TEMPLATE, (
+    return fragment_key("forum:row", TEMPLATES, (
         bool(show_category), topic.pk, topic.title, topic.slug,
         bool(getattr(topic, "is_pinned", False)), topic.closed, topic.archived,
         category.pk, category.name, category.slug, category.color, author.name,

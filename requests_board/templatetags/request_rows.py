@@ -8,7 +8,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from forum.fragments import fragment_key, kept_fragments, template_fingerprint
+from forum.fragments import fragment_key, kept_fragments
 
 register = template.Library()
 
@@ -28,8 +28,8 @@ ROW_SHOWN = frozenset({
 
 def _row_key(data_request) -> str:
     topic = data_request.topic if data_request.topic_id else None
-    return fragment_key("requests:row", TEMPLATE, (
-        template_fingerprint(INCLUDED), data_request.pk, data_request.title, data_request.state,
+    return fragment_key("requests:row", (TEMPLATE, INCLUDED), (
+        data_request.pk, data_request.title, data_request.state,
         (topic.slug, topic.title, tuple((tag.slug, tag.name) for tag in topic.tags.all())) if topic else None,
         data_request.needs_anonymization, data_request.cleared_at is not None,
         data_request.deadline.isoformat() if data_request.deadline else None,

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.template.loader import get_template
+from django.test.signals import template_rendered
 from django.utils.translation import override
 
 from requests_board import selectors, services
@@ -74,3 +75,50 @@ def test_the_kept_templates_read_only_what_the_key_is_made_of(template):
     source = open(get_template(template).origin.name).read()
     read = set(re.findall(r"\bdata_request(?:\.\w+)+", source))
     assert read <= request_rows.ROW_SHOWN, read - request_rows.ROW_SHOWN
+
+
+def test_every_field_a_row_shows_changes_its_key(requester, volunteer, public_category):
+    data_request = make_request(requester, public_category, title="Synthetic keyed row", expertise=["statistics"])
+    services.request_claim(actor=volunteer, data_request_id=data_request.pk)
+
+    def listed():
+        return selectors.my_requests(user=requester).get(pk=data_request.pk)
+
+    changes = {
+        "title": lambda row: setattr(row, "title", "Other"),
+        "topic.title": lambda row: setattr(row.topic, "title", "Other"),
+        "topic.slug": lambda row: setattr(row.topic, "slug", "other"),
+        "state": lambda row: setattr(row, "state", "delivered"),
+        "needs_anonymization": lambda row: setattr(row, "needs_anonymization", not row.needs_anonymization),
+        "cleared_at": lambda row: setattr(row, "cleared_at", row.published_at),
+        "deadline": lambda row: setattr(row, "deadline", None),
+        "category.name": lambda row: setattr(row.category, "name", "Other"),
+        "modality": lambda row: setattr(row, "modality", "imaging"),
+        "result_type": lambda row: setattr(row, "result_type", "figure"),
+        "author.name": lambda row: setattr(row.author, "display_name", "Other Name"),
+        "published_at": lambda row: setattr(row, "published_at", None),
+        "tags": lambda row: row.topic._prefetched_objects_cache.__setitem__("tags", []),
+        "active_claims": lambda row: setattr(row, "active_claims", []),
+    }
+    before = request_rows._row_key(listed())
+    for field, change in changes.items():
+        row = listed()
+        change(row)
+        assert request_rows._row_key(row) != before, field
+
+
+def test_a_row_is_rendered_once_for_many_views(client, requester, public_category):
+    make_request(requester, public_category, title="Synthetic rendered once")
+    rendered = []
+
+    def record(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(record)
+    try:
+        client.get("/requests/")
+        first = rendered.count(request_rows.TEMPLATE)
+        client.get("/requests/")
+    finally:
+        template_rendered.disconnect(record)
+    assert first == 1 and rendered.count(request_rows.TEMPLATE) == 1
