@@ -137,7 +137,7 @@ def _redis_db_url(url: str, offset: int) -> str:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.SharedClientRedisCache",
             "LOCATION": env.str("CACHE_URL", default="") or _redis_db_url(REDIS_URL, 1),
             "KEY_PREFIX": "helpdesk",
         }

@@ -37,7 +37,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = _redis_db_url(REDIS_URL, 10)
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.SharedClientRedisCache",
             "LOCATION": _redis_db_url(REDIS_URL, 11),
         }
     }

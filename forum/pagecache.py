@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 GENERATION_KEY = "pagecache:generation"
 LISTS_KEY = "pagecache:generation:lists"
 TOPIC_KEY = "pagecache:generation:topic:{}"
+# What one person's lists leave out (their mutes): bumped when they change (forum/selectors/lists.py).
+PERSON_LISTS_KEY = "pagecache:generation:person-lists:{}"
 # A topic's pages (any page number); forum/urls.py's "topic-detail".
 TOPIC_PATH = re.compile(r"^/t/[^/]+/(\d+)/$")
 # django.contrib.messages' CookieStorage.cookie_name; pending messages make a page personal.

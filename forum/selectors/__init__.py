@@ -1,5 +1,6 @@
 """Every read a forum page needs, with joins and counts done in the query; re-exported here."""
 from .counts import audience, counted
+from .lists import topic_list_page
 from .moderation import (
     moderation_log_list,
     moderation_person_get,
@@ -59,7 +60,7 @@ from .topics import (
 )
 
 __all__ = [
-    "audience", "counted",
+    "audience", "counted", "topic_list_page",
     "moderation_log_list", "moderation_person_get", "review_item_decided_or_pending_get", "review_item_get",
     "personal_data_review_count", "review_item_list", "review_queue_size",
     "site_page_get", "terms_version_get", "terms_version_list",

@@ -46,19 +46,21 @@ def _compute_category_stats() -> dict:
 
 def counted(name: str, compute, *, scope=LISTS_KEY, seconds: int = STATS_SECONDS):
     """`compute()`'s value, kept in the cache under `name` until a write bumps the site's or
-    `scope`'s generation (forum/pagecache.py): one cache round trip, or `compute` after a write.
-    `name` must say everything the value depends on (whose view, which filters)."""
+    `scope`'s generation (forum/pagecache.py; `scope` may be a tuple of several): one cache round
+    trip, or `compute` after a write. `name` must say everything the value depends on (whose view,
+    which filters)."""
     if not settings.SHARED_CACHE:
         return compute()
     key = "forum:counts:" + hashlib.sha256(name.encode()).hexdigest()
-    found = cache.get_many([GENERATION_KEY, scope, key])
+    generation_keys = [GENERATION_KEY, *((scope,) if isinstance(scope, str) else scope)]
+    found = cache.get_many([*generation_keys, key])
     stored = found.get(key)
-    generations = (found.get(GENERATION_KEY), found.get(scope))
+    generations = tuple(found.get(generation_key) for generation_key in generation_keys)
     if stored is not None and None not in generations and stored[0] == generations:
         return stored[1]
     # Read before computing: a write committing meanwhile bumps past these, so what is stored
     # below is stale at once rather than kept.
-    generations = current_generations(found, [GENERATION_KEY, scope])
+    generations = current_generations(found, generation_keys)
     value = compute()
     cache.set(key, (generations, value), seconds)
     return value
@@ -67,18 +69,24 @@ def counted(name: str, compute, *, scope=LISTS_KEY, seconds: int = STATS_SECONDS
 def audience(user) -> str:
     """What decides what `user` may count, for `counted` names: the categories they read and
     moderate (so a role granted shows in their counts at once), and who they are (their own topics)."""
+    if not user.is_authenticated:
+        return f"anonymous {readers(user)}"
+    return f"person {user.pk} {readers(user)}"
+
+
+def readers(user) -> str:
+    """The categories `user` reads and moderates, without who they are: people with the same
+    `readers` see the same topics but for their own (forum/selectors/lists.py)."""
     from ..permissions import can_moderate
     from ..permissions.access import access_for
 
+    if can_moderate(user):
+        return "moderates all"
     access = access_for(user)
     public = ",".join(map(str, sorted(access.public_category_ids)))
-    if not user.is_authenticated:
-        return f"anonymous read {public}"
-    if can_moderate(user):
-        return f"person {user.pk} moderates all"
     member = ",".join(map(str, sorted(access.member_category_ids)))
     moderated = ",".join(map(str, sorted(access.moderated_category_ids)))
-    return f"person {user.pk} read {public} {member} moderates {moderated}"
+    return f"read {public} {member} moderates {moderated}"
 
 
 def category_topic_stats() -> dict:

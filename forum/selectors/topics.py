@@ -217,22 +217,24 @@ _AUTHOR_UNSHOWN = tuple(f"author__{field.name}" for field in User._meta.concrete
 
 def topic_list(
     *, user, category: Category | None = None, subcategories=(), tag: Tag | None = None,
-    order: str = "latest", period: str = "all",
+    order: str = "latest", period: str = "all", personal: bool = True,
 ) -> QuerySet:
     """Visible, live topics for a list page, with author, category, tags and read state loaded.
 
     `order`: latest (pinned first), top (likes then replies, over `period`),
     unanswered (no replies, open), new (unread for `user`). Muted topics,
-    categories and tags are left out of the site-wide lists.
+    categories and tags are left out of the site-wide lists. `personal=False`: without the
+    reader's mutes and read state, for a list kept for their whole audience (forum/selectors/lists.py).
     """
     topics = topics_visible_to(user, Topic.objects.all()).filter(deleted_at__isnull=True)
     if category is not None:
         topics = topics.filter(category_id__in=[category.pk, *(child.pk for child in subcategories)])
     if tag is not None:
         topics = topics.filter(tags=tag)
-    if category is None and tag is None:
+    if personal and category is None and tag is None:
         topics = _without_muted(topics, user)
-    topics = _with_read_state(topics, user)
+    if personal:
+        topics = _with_read_state(topics, user)
     if order == "top":
         days = TOP_PERIODS.get(period, None)
         if days:

@@ -18,7 +18,7 @@ from ..models import (
     TopicNotificationSetting,
     User,
 )
-from ..pagecache import invalidate_on_commit
+from ..pagecache import PERSON_LISTS_KEY, bump_on_commit, invalidate_on_commit
 from ..permissions import check_can_like_post, post_texts_readable_by, posts_visible_to
 from .content import _lock_post
 from .notifications import like_notify
@@ -92,3 +92,4 @@ def notification_level_set(
         TagNotificationSetting.objects.update_or_create(user=user, tag=tag, defaults=defaults)
     else:
         raise ValueError("notification_level_set needs a topic, category or tag")
+    bump_on_commit([PERSON_LISTS_KEY.format(user.pk)])  # a mute changes what their lists leave out

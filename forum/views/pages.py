@@ -35,7 +35,9 @@ def healthz(request):
 def home(request):
     context = {
         "categories": selectors.category_list(user=request.user),
-        "latest_topics": selectors.topic_list(user=request.user)[:HOME_LATEST_TOPICS],
+        "latest_topics": selectors.topic_list_page(
+            user=request.user, number=1, per_page=HOME_LATEST_TOPICS, counted_pages=False,
+        ).object_list,
     }
     return render(request, "forum/home.html", context)
 

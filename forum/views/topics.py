@@ -19,7 +19,6 @@ from ..forms import BookmarkForm, MoveTopicForm, NotificationLevelForm, PostEdit
 from ..identifiers import EDIT_HELD_MESSAGE, HELD_MESSAGE, finding_rows
 from ..models import NotificationLevel
 from ..pagecache import cache_anonymous_page
-from ..pagination import bounded_page
 from ..permissions import (
     can_delete_post,
     can_edit_post,
@@ -47,8 +46,10 @@ LIST_TITLES = {
 }
 
 
-def _topic_page(request, topics):
-    return bounded_page(topics, TOPICS_PER_PAGE, request.GET.get("page"))
+def _topic_page(request, **filters):
+    return selectors.topic_list_page(
+        user=request.user, number=request.GET.get("page"), per_page=TOPICS_PER_PAGE, **filters,
+    )
 
 
 # --- Lists ------------------------------------------------------------------------
@@ -64,10 +65,9 @@ def topic_list(request, order):
     tag = None
     if request.GET.get("tag"):
         tag = selectors.tag_find(user=request.user, slug=request.GET["tag"])
-    topics = selectors.topic_list(user=request.user, order=order, period=period, tag=tag)
     context = {
         "order": order, "title": LIST_TITLES[order], "period": period, "periods": selectors.TOP_PERIODS,
-        "tag": tag, "page": _topic_page(request, topics),
+        "tag": tag, "page": _topic_page(request, order=order, period=period, tag=tag),
     }
     return render(request, "forum/topic_list.html", context)
 
@@ -76,11 +76,10 @@ def topic_list(request, order):
 def category_detail(request, slug):
     category = selectors.category_get(user=request.user, slug=slug)
     subcategories = selectors.subcategory_list(user=request.user, category=category)
-    topics = selectors.topic_list(user=request.user, category=category, subcategories=subcategories)
     context = {
         "category": category,
         "subcategories": subcategories,
-        "page": _topic_page(request, topics),
+        "page": _topic_page(request, category=category, subcategories=subcategories),
         "can_post": can_post_in_category(request.user, category),
         "can_review": can_moderate_category(request.user, category),
         "notification_level": selectors.notification_levels_for(user=request.user, category=category),
@@ -92,10 +91,9 @@ def category_detail(request, slug):
 @cache_anonymous_page
 def tag_detail(request, slug):
     tag = selectors.tag_get(user=request.user, slug=slug)
-    topics = selectors.topic_list(user=request.user, tag=tag)
     context = {
         "tag": tag,
-        "page": _topic_page(request, topics),
+        "page": _topic_page(request, tag=tag),
         "notification_level": selectors.notification_levels_for(user=request.user, tag=tag),
         "level_choices": NotificationLevel.choices,
     }

@@ -95,7 +95,7 @@ def shared_cache(settings):
     from config.settings import _redis_db_url
 
     settings.CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.redis_cache.SharedClientRedisCache",
         "LOCATION": _redis_db_url(settings.CELERY_BROKER_URL, 1),
         "KEY_PREFIX": "helpdesk",
     }}

@@ -1,0 +1,183 @@
+"""A list page's topics read once for everybody who reads the same categories, not once per person.
+
+Most people see in a list exactly what everyone who reads and moderates the same categories sees:
+the same topics in the same order. So a page of a list is kept in the cache under that audience
+(`readers`) beside the lists' and the site's generations, which every write that changes a list
+bumps, and only the reader's own "new" badges are read per request (one query over the page's
+topics). Two things make a person's list differ from their audience's: topics of their own that
+the others do not see (hidden for review, or in a private category they are not a member of, such
+as their own request in the Anonymization channel), which are merged in, and what they muted,
+which site-wide lists leave out: those lists are read for the person alone, as is "new for me".
+"""
+import copy
+
+from django.core.paginator import Page
+from django.db.models import Exists, Q
+from taggit.models import Tag
+
+from ..models import (
+    CategoryNotificationSetting,
+    NotificationLevel,
+    TagNotificationSetting,
+    Topic,
+    TopicNotificationSetting,
+    TopicRead,
+    User,
+)
+from ..pagecache import LISTS_KEY, PERSON_LISTS_KEY
+from ..pagination import BoundedPaginator, bounded_page, page_number
+from ..permissions import can_moderate
+from ..permissions.access import access_for
+from .counts import audience, counted, readers
+from .topics import topic_list
+
+LIST_SECONDS = 300  # as long as an anonymous page is kept: view counts are as fresh on both
+OWN_MERGED = 30  # at most this many of a person's own topics beyond their audience are merged in
+
+
+def _beyond_audience(user) -> Q:
+    """The live topics `user` sees only because they wrote them: what their audience does not see
+    (topics_visible_to without `author=user`, for topics that are not deleted)."""
+    access = access_for(user)
+    readable = sorted(access.public_category_ids | access.member_category_ids)
+    moderated = sorted(access.moderated_category_ids)
+    seen_by_audience = Q(category_id__in=readable) & (Q(hidden_at__isnull=True) | Q(category_id__in=moderated))
+    return Q(author=user, deleted_at__isnull=True) & ~seen_by_audience
+
+
+def _own_differences(user) -> tuple[bool, bool]:
+    """Whether `user` sees topics of their own beyond their audience's, and whether they mute
+    anything: one query, kept until a topic is added, hidden or moved (the lists' and the site's
+    generations) or they change a notification level (their own generation)."""
+    muted = NotificationLevel.MUTED
+
+    def compute():
+        row = User.objects.filter(pk=user.pk).values_list(
+            Exists(Topic.objects.filter(_beyond_audience(user))),
+            Exists(TopicNotificationSetting.objects.filter(user=user, level=muted))
+            | Exists(CategoryNotificationSetting.objects.filter(user=user, level=muted))
+            | Exists(TagNotificationSetting.objects.filter(user=user, level=muted)),
+        ).first()
+        return tuple(row) if row else (True, True)
+
+    return counted(
+        f"own-list-differences:1 {audience(user)}", compute,
+        scope=(LISTS_KEY, PERSON_LISTS_KEY.format(user.pk)), seconds=LIST_SECONDS,
+    )
+
+
+def _kept(topic: Topic) -> tuple:
+    """A topic as kept in the cache: the row without its prefetched tags' queryset, and the tags."""
+    plain = copy.copy(topic)
+    plain.__dict__.pop("_prefetched_objects_cache", None)
+    return plain, list(topic.tags.all())
+
+
+def _with_tags(topic: Topic, tags: list) -> Topic:
+    """The topic as if its tags were prefetched: `topic.tags.all()` runs no query."""
+    prefetched = Tag.objects.all()
+    prefetched._result_cache = tags
+    prefetched._prefetch_done = True
+    topic._prefetched_objects_cache = {"tags": prefetched}
+    return topic
+
+
+def _add_read_state(topics: list, user) -> None:
+    """`read_number` on each topic (None: never opened), as `topic_list` annotates it: one query."""
+    if not user.is_authenticated or not topics:
+        return
+    reads = dict(
+        TopicRead.objects.filter(user=user, topic_id__in=[topic.pk for topic in topics])
+        .values_list("topic_id", "last_read_number")
+    )
+    for topic in topics:
+        topic.read_number = reads.get(topic.pk)
+
+
+def _sort_key(order: str):
+    """The list's order as a Python key, descending, exactly as `topic_list` sorts in SQL."""
+    if order == "top":
+        return lambda topic: (topic.like_count, topic.post_count, topic.last_posted_at, topic.pk)
+    if order == "unanswered":
+        return lambda topic: (topic.created_at, topic.pk)
+    return lambda topic: (topic.is_pinned, topic.last_posted_at, topic.pk)
+
+
+def _list_name(kind: str, whose: str, number: int, per_page: int, counted_pages: bool, filters: dict) -> str:
+    category, tag = filters.get("category"), filters.get("tag")
+    return " ".join(map(str, (
+        kind, whose, filters.get("order", "latest"), filters.get("period", "all"),
+        category.pk if category else "", [child.pk for child in filters.get("subcategories", ())],
+        tag.pk if tag else "", number, per_page, counted_pages,
+    )))
+
+
+def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, **filters) -> Page:
+    """One page of `topic_list(user=user, **filters)` with its bounded page count
+    (`forum.pagination`), or without it (`counted_pages=False`: the first `per_page` topics, for the
+    home page). Kept per audience, as the module says.
+
+    The kept window starts `OWN_MERGED` rows before the page, so a person's own topics beyond their
+    audience (at most that many) merge in the list's order: those that sort earlier shift the page,
+    the rest fall into place among its rows. More of them than that, and the lists the module names,
+    are read for the person alone."""
+    order = filters.get("order", "latest")
+    site_wide = filters.get("category") is None and filters.get("tag") is None
+    own_topics = mutes = False
+    if user.is_authenticated and not can_moderate(user):
+        own_topics, mutes = _own_differences(user)
+    if order == "new" or (mutes and site_wide):
+        return _own_page(user, number, per_page, counted_pages, filters)
+    number = page_number(number) if counted_pages else 1
+    start = (number - 1) * per_page
+    low = max(0, start - OWN_MERGED)
+
+    def window():
+        topics = topic_list(user=user, personal=False, **filters)
+        if user.is_authenticated and not can_moderate(user):
+            # Always, whatever `_own_differences` said: a topic of theirs committed meanwhile must
+            # never be kept for their whole audience.
+            topics = topics.filter(~_beyond_audience(user))
+        rows = [_kept(topic) for topic in topics[low:start + per_page]]
+        if not counted_pages:
+            return rows, None, False
+        paginator = BoundedPaginator(topics, per_page, number)
+        return rows, paginator.count, paginator.truncated
+
+    name = _list_name("topic-list:1", readers(user), number, per_page, counted_pages, filters)
+    rows, count, truncated = counted(name, window, seconds=LIST_SECONDS)
+    topics = [_with_tags(topic, tags) for topic, tags in rows]  # unpickled: this request's own
+    extras = []
+    if own_topics:
+        def own():
+            found = topic_list(user=user, personal=False, **filters).filter(_beyond_audience(user))
+            return [_kept(topic) for topic in found[:OWN_MERGED + 1]]
+
+        mine = counted(_list_name("own-topics:1", audience(user), 0, 0, False, filters), own, seconds=LIST_SECONDS)
+        if len(mine) > OWN_MERGED:
+            return _own_page(user, number, per_page, counted_pages, filters)
+        extras = [_with_tags(topic, tags) for topic, tags in mine]
+    offset = low
+    if extras:
+        key = _sort_key(order)
+        # Theirs that sort before the window's first row come before the page too (fewer of them
+        # than the rows kept before it); the rest take their place among the window's rows.
+        earlier = {topic.pk for topic in extras if low and topics and key(topic) > key(topics[0])}
+        offset += len(earlier)
+        topics = sorted([*topics, *(topic for topic in extras if topic.pk not in earlier)], key=key, reverse=True)
+    page_topics = topics[start - offset:start - offset + per_page]
+    if not page_topics and number > 1:
+        return _own_page(user, number, per_page, counted_pages, filters)  # past the end: as Django would
+    _add_read_state(page_topics, user)
+    paginator = BoundedPaginator([], per_page, number)
+    paginator.count = len(page_topics) if count is None else count + len(extras)  # set, never counted
+    paginator.truncated = truncated
+    return Page(page_topics, number, paginator)
+
+
+def _own_page(user, number, per_page: int, counted_pages: bool, filters: dict) -> Page:
+    """The page read for the person alone, with their mutes and read state in the query."""
+    topics = topic_list(user=user, **filters)
+    if counted_pages:
+        return bounded_page(topics, per_page, number)
+    return Page(list(topics[:per_page]), 1, BoundedPaginator([], per_page, 1))

@@ -1,0 +1,137 @@
+"""List pages kept per audience (forum/selectors/lists.py): every reader's page is exactly the page
+read for them alone, whatever their own topics, roles and mutes, and a change shows at once."""
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from forum import selectors, services
+from forum.models import NotificationLevel, Topic
+from forum.pagination import bounded_page
+from forum.permissions import Role
+from forum.selectors import lists
+from tests.forum.factories import CategoryFactory, TopicFactory, UserFactory
+from tests.helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+PER_PAGE = 3
+
+
+@pytest.fixture
+def site(public_category, private_category, moderator):
+    """Public topics of several authors, some pinned, liked or answered, and each author's own
+    topics that others do not see: hidden for review, and in the private channel."""
+    authors = [UserFactory(roles=[Role.REQUESTER]) for _ in range(3)]
+    other = CategoryFactory(slug="synthetic-other", name="Synthetic other")
+    now = timezone.now()
+    for n in range(14):
+        topic = TopicFactory(category=(public_category, other)[n % 2], author=authors[n % 3],
+                             title=f"Synthetic kept topic {n}")
+        services.topic_set_tags(actor=moderator, topic_id=topic.pk, tags=["imaging"] if n % 3 else ["genomics"])
+        Topic.objects.filter(pk=topic.pk).update(
+            last_posted_at=now - timedelta(minutes=(n * 7) % 13), like_count=n % 4, post_count=1 + n % 2,
+        )
+    services.topic_set_pinned(actor=moderator, topic_id=Topic.objects.order_by("pk")[5].pk, pinned=True)
+    services.topic_set_pinned(actor=moderator, topic_id=Topic.objects.order_by("pk")[8].pk, pinned=True,
+                              globally=True)
+    for n, author in enumerate(authors[:2]):
+        TopicFactory(category=private_category, author=author, title=f"Synthetic own private topic {n}")
+        hidden = TopicFactory(category=public_category, author=author, title=f"Synthetic own hidden topic {n}")
+        Topic.objects.filter(pk=hidden.pk).update(hidden_at=now, last_posted_at=now - timedelta(minutes=n * 5))
+    services.notification_level_set(user=authors[2], level=NotificationLevel.MUTED, category=other)
+    return authors, other
+
+
+def _filters(public_category, other):
+    imaging = selectors.tag_find(user=AnonymousUser(), slug="imaging")
+    return [
+        {}, {"order": "top"}, {"order": "unanswered"}, {"category": public_category},
+        {"category": other}, {"tag": imaging}, {"order": "top", "tag": imaging},
+    ]
+
+
+def _titles(page):
+    return [topic.title for topic in page.object_list]
+
+
+def _same_as_alone(user, filters, pages=(1, 2, 3, 4, 5, 9)):
+    for number in pages:
+        kept = lists.topic_list_page(user=user, number=number, per_page=PER_PAGE, **filters)
+        alone = bounded_page(selectors.topic_list(user=user, **filters), PER_PAGE, number)
+        where = (getattr(user, "username", "anonymous"), filters, number)
+        assert _titles(kept) == _titles(alone), where
+        assert kept.number == alone.number, where
+        assert kept.paginator.num_pages == alone.paginator.num_pages, where
+        assert [getattr(t, "read_number", None) for t in kept] == [getattr(t, "read_number", None) for t in alone]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "volunteer", "own topics", "mutes", "moderator"])
+def test_every_kept_page_is_the_page_read_alone(site, who, public_category, volunteer, moderator):
+    authors, other = site
+    user = {"anonymous": AnonymousUser(), "volunteer": volunteer, "own topics": authors[0],
+            "mutes": authors[2], "moderator": moderator}[who]
+    if who == "own topics":
+        services.topic_mark_read(user=user, topic=Topic.objects.filter(author=authors[1]).first(), number=1)
+    for filters in _filters(public_category, other):
+        _same_as_alone(user, filters)
+        _same_as_alone(user, filters)  # again, from the cache
+
+
+def test_own_topics_merge_into_a_shared_page_in_order(site, public_category, volunteer, monkeypatch):
+    authors, other = site
+    _same_as_alone(volunteer, {})  # the audience's pages are kept first, by somebody else
+    for filters in _filters(public_category, other):
+        _same_as_alone(authors[1], filters)
+    own = lists.topic_list_page(user=authors[1], number=1, per_page=30)
+    shared = lists.topic_list_page(user=volunteer, number=1, per_page=30)
+    assert "Synthetic own private topic 1" in _titles(own) and "Synthetic own hidden topic 1" in _titles(own)
+    assert not {"Synthetic own private topic 1", "Synthetic own hidden topic 1"} & set(_titles(shared))
+
+    monkeypatch.setattr(lists, "OWN_MERGED", 1)  # more own topics than merged in: read alone, still right
+    _same_as_alone(authors[1], {}, pages=(1, 2, 5))
+
+
+def test_a_mute_leaves_the_next_site_wide_page_at_once(client, site, public_category, volunteer):
+    sign_in(client, volunteer)
+    assert "Synthetic kept topic 0" in client.get("/latest/").content.decode()
+    topic = Topic.objects.get(title="Synthetic kept topic 0")
+    services.notification_level_set(user=volunteer, level=NotificationLevel.MUTED, topic=topic)
+    assert "Synthetic kept topic 0" not in client.get("/latest/").content.decode()
+    assert "Synthetic kept topic 0" in client.get(public_category.get_absolute_url()).content.decode()
+    services.notification_level_set(user=volunteer, level=NotificationLevel.NORMAL, topic=topic)
+    assert "Synthetic kept topic 0" in client.get("/latest/").content.decode()
+
+
+def test_a_new_reply_or_topic_shows_on_the_next_kept_page(client, site, public_category, volunteer, requester):
+    sign_in(client, volunteer)
+    client.get("/latest/")
+    topic = TopicFactory(category=public_category, author=requester, title="Synthetic fresh topic")
+    assert "Synthetic fresh topic" in client.get("/latest/").content.decode()
+    services.post_create(actor=requester, topic_id=Topic.objects.get(title="Synthetic kept topic 13").pk,
+                         raw="Synthetic reply.")
+    page = client.get("/latest/").content.decode()
+    assert page.index("Synthetic kept topic 13") < page.index("Synthetic fresh topic")
+    assert topic.pk
+
+
+def test_a_kept_page_costs_one_query_beyond_the_person(client, site, volunteer, django_assert_max_num_queries,
+                                                        settings):
+    settings.ANONYMOUS_PAGE_CACHE_SECONDS = 0
+    sign_in(client, volunteer)
+    client.get("/latest/")
+    with django_assert_max_num_queries(3):  # the session's person, their read positions, (none else)
+        assert client.get("/latest/").status_code == 200
+
+
+
+def test_a_page_kept_by_a_person_never_holds_their_own_unseen_topics(site, private_category, volunteer, monkeypatch):
+    """Even when what was kept of them is stale (their topic committed while their page was read),
+    the page they keep for their audience leaves their own topics out."""
+    authors, _other = site
+    writer = UserFactory(roles=[Role.REQUESTER])
+    monkeypatch.setattr(lists, "_own_differences", lambda user: (False, False))
+    TopicFactory(category=private_category, author=writer, title="Synthetic racing private topic")
+    assert "Synthetic racing private topic" not in _titles(lists.topic_list_page(user=writer, number=1, per_page=30))
+    assert "Synthetic racing private topic" not in _titles(lists.topic_list_page(user=volunteer, number=1, per_page=30))
