@@ -83,10 +83,12 @@ from .tokens import (
 from .visibility import (
     can_read_post_text,
     categories_visible_to,
+    own_topics_beyond_audience,
     post_texts_readable_by,
     posts_visible_to,
     topic_readers_among,
     topics_visible_to,
+    topics_visible_to_audience,
 )
 
 __all__ = [
@@ -105,5 +107,5 @@ __all__ = [
     "is_new_member", "MFA_REQUIRED_PERMISSIONS", "moderated_category_ids", "post_texts_readable_by",
     "posts_visible_to", "requires_mfa", "restrictable_user_ids", "review_items_visible_to", "Role",
     "role_holders_q", "ROLE_GROUP_NAMES", "ROLE_PERMISSIONS", "SELF_SERVICE_ROLES", "topic_readers_among",
-    "topics_visible_to", "triagers_q", "user_roles",
+    "topics_visible_to", "triagers_q", "user_roles", "own_topics_beyond_audience", "topics_visible_to_audience",
 ]

@@ -58,6 +58,26 @@ def topics_visible_to(user, queryset: QuerySet) -> QuerySet:
     )
 
 
+def own_topics_beyond_audience(user) -> Q:
+    """The live topics `user` sees only because they wrote them, which others who read and moderate
+    the same categories do not (`topics_visible_to` without `author=user`, for topics not deleted).
+    What is kept for a whole audience (forum/selectors/lists.py) must leave these out."""
+    access = access_for(user)
+    readable = sorted(access.public_category_ids | access.member_category_ids)
+    moderated = sorted(access.moderated_category_ids)
+    seen_by_audience = Q(category_id__in=readable) & (Q(hidden_at__isnull=True) | Q(category_id__in=moderated))
+    return Q(author=user, deleted_at__isnull=True) & ~seen_by_audience
+
+
+def topics_visible_to_audience(user, queryset: QuerySet) -> QuerySet:
+    """Topics everybody who reads and moderates the categories `user` does may see: what
+    `topics_visible_to` allows but `user`'s own topics beyond their audience."""
+    topics = topics_visible_to(user, queryset)
+    if user.is_authenticated and not can_moderate(user):
+        topics = topics.filter(~own_topics_beyond_audience(user))
+    return topics
+
+
 def posts_visible_to(user, queryset: QuerySet) -> QuerySet:
     """Posts in topics `user` may see (deleted and hidden posts included: pages show them as placeholders)."""
     from ..models import Topic

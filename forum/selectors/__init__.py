@@ -1,6 +1,6 @@
 """Every read a forum page needs, with joins and counts done in the query; re-exported here."""
 from .counts import audience, counted
-from .lists import topic_list_page
+from .lists import tag_find, tag_get, topic_list_page
 from .moderation import (
     moderation_log_list,
     moderation_person_get,
@@ -48,8 +48,6 @@ from .topics import (
     post_page_number,
     post_revision_list,
     subcategory_list,
-    tag_find,
-    tag_get,
     tag_list,
     topic_get,
     topic_list,

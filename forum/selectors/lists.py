@@ -12,7 +12,8 @@ which site-wide lists leave out: those lists are read for the person alone, as i
 import copy
 
 from django.core.paginator import Page
-from django.db.models import Exists, Q
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
 from taggit.models import Tag
 
 from ..models import (
@@ -26,23 +27,17 @@ from ..models import (
 )
 from ..pagecache import LISTS_KEY, PERSON_LISTS_KEY
 from ..pagination import BoundedPaginator, bounded_page, page_number
-from ..permissions import can_moderate
-from ..permissions.access import access_for
+from ..permissions import (
+    can_moderate,
+    own_topics_beyond_audience,
+    topics_visible_to,
+    topics_visible_to_audience,
+)
 from .counts import audience, counted, readers
 from .topics import topic_list
 
 LIST_SECONDS = 300  # as long as an anonymous page is kept: view counts are as fresh on both
 OWN_MERGED = 30  # at most this many of a person's own topics beyond their audience are merged in
-
-
-def _beyond_audience(user) -> Q:
-    """The live topics `user` sees only because they wrote them: what their audience does not see
-    (topics_visible_to without `author=user`, for topics that are not deleted)."""
-    access = access_for(user)
-    readable = sorted(access.public_category_ids | access.member_category_ids)
-    moderated = sorted(access.moderated_category_ids)
-    seen_by_audience = Q(category_id__in=readable) & (Q(hidden_at__isnull=True) | Q(category_id__in=moderated))
-    return Q(author=user, deleted_at__isnull=True) & ~seen_by_audience
 
 
 def _own_differences(user) -> tuple[bool, bool]:
@@ -53,7 +48,7 @@ def _own_differences(user) -> tuple[bool, bool]:
 
     def compute():
         row = User.objects.filter(pk=user.pk).values_list(
-            Exists(Topic.objects.filter(_beyond_audience(user))),
+            Exists(Topic.objects.filter(own_topics_beyond_audience(user))),
             Exists(TopicNotificationSetting.objects.filter(user=user, level=muted))
             | Exists(CategoryNotificationSetting.objects.filter(user=user, level=muted))
             | Exists(TagNotificationSetting.objects.filter(user=user, level=muted)),
@@ -136,8 +131,8 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
         topics = topic_list(user=user, personal=False, **filters)
         if user.is_authenticated and not can_moderate(user):
             # Always, whatever `_own_differences` said: a topic of theirs committed meanwhile must
-            # never be kept for their whole audience.
-            topics = topics.filter(~_beyond_audience(user))
+            # never be kept for their whole audience (permissions.topics_visible_to_audience).
+            topics = topics.filter(~own_topics_beyond_audience(user))
         rows = [_kept(topic) for topic in topics[low:start + per_page]]
         if not counted_pages:
             return rows, None, False
@@ -150,7 +145,7 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
     extras = []
     if own_topics:
         def own():
-            found = topic_list(user=user, personal=False, **filters).filter(_beyond_audience(user))
+            found = topic_list(user=user, personal=False, **filters).filter(own_topics_beyond_audience(user))
             return [_kept(topic) for topic in found[:OWN_MERGED + 1]]
 
         mine = counted(_list_name("own-topics:1", audience(user), 0, 0, False, filters), own, seconds=LIST_SECONDS)
@@ -181,3 +176,35 @@ def _own_page(user, number, per_page: int, counted_pages: bool, filters: dict) -
     if counted_pages:
         return bounded_page(topics, per_page, number)
     return Page(list(topics[:per_page]), 1, BoundedPaginator([], per_page, 1))
+
+
+# --- Tags -------------------------------------------------------------------------
+
+def _tag_on(topics: QuerySet, slug: str) -> Tag | None:
+    tagged = Topic.tags.through.objects.filter(
+        tag_id=OuterRef("pk"), object_id__in=topics.filter(deleted_at__isnull=True).values("pk"),
+        content_type__model="topic", content_type__app_label="forum",
+    )
+    return Tag.objects.filter(Exists(tagged), slug=slug).first()
+
+
+def tag_find(*, user, slug: str) -> Tag | None:
+    """A tag used on at least one topic `user` may see, else None: a tag used only on private
+    topics must not reveal that it exists. What the person's audience finds is kept with the lists
+    (a topic tagged, added, hidden or moved bumps them); a tag not found there is looked for on the
+    person's own topics beyond it too."""
+    tag = counted(
+        f"tag-find:1 {readers(user)} {slug}",
+        lambda: _tag_on(topics_visible_to_audience(user, Topic.objects.all()), slug), seconds=LIST_SECONDS,
+    )
+    if tag is None and user.is_authenticated and not can_moderate(user):
+        tag = _tag_on(topics_visible_to(user, Topic.objects.filter(own_topics_beyond_audience(user))), slug)
+    return tag
+
+
+def tag_get(*, user, slug: str) -> Tag:
+    """Like tag_find, but 404 when there is no such visible tag."""
+    tag = tag_find(user=user, slug=slug)
+    if tag is None:
+        raise Http404
+    return tag

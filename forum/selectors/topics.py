@@ -169,25 +169,6 @@ def category_choices(*, user) -> QuerySet:
     return categories.order_by("position", "name")
 
 
-def tag_find(*, user, slug: str) -> Tag | None:
-    """A tag used on at least one topic `user` may see, else None: a tag used only on
-    private topics must not reveal that it exists."""
-    visible_topics = topics_visible_to(user, Topic.objects.filter(deleted_at__isnull=True)).values("pk")
-    tagged = Topic.tags.through.objects.filter(
-        tag_id=OuterRef("pk"), object_id__in=visible_topics, content_type__model="topic",
-        content_type__app_label="forum",
-    )
-    return Tag.objects.filter(Exists(tagged), slug=slug).first()
-
-
-def tag_get(*, user, slug: str) -> Tag:
-    """Like tag_find, but 404 when there is no such visible tag."""
-    tag = tag_find(user=user, slug=slug)
-    if tag is None:
-        raise Http404
-    return tag
-
-
 # --- Topic lists ------------------------------------------------------------------
 
 def _with_read_state(topics: QuerySet, user) -> QuerySet:
@@ -415,14 +396,25 @@ def bookmark_list(*, user) -> QuerySet:
 
 
 def notification_levels_for(*, user, category: Category | None = None, tag: Tag | None = None) -> int | None:
-    """`user`'s own level for a category or tag, None when they never chose one."""
+    """`user`'s own level for a category or tag, None when they never chose one. Every level they
+    chose for categories and tags is kept until they choose another (their own generation)."""
+    from ..pagecache import PERSON_LISTS_KEY
+    from .counts import counted
+
     if not user.is_authenticated:
         return None
+
+    def chosen():
+        return (
+            dict(CategoryNotificationSetting.objects.filter(user=user).values_list("category_id", "level")),
+            dict(TagNotificationSetting.objects.filter(user=user).values_list("tag_id", "level")),
+        )
+
+    categories, tags = counted(f"chosen-levels:1 person {user.pk}", chosen, scope=PERSON_LISTS_KEY.format(user.pk))
     if category is not None:
-        return CategoryNotificationSetting.objects.filter(user=user, category=category).values_list(
-            "level", flat=True).first()
+        return categories.get(category.pk)
     if tag is not None:
-        return TagNotificationSetting.objects.filter(user=user, tag=tag).values_list("level", flat=True).first()
+        return tags.get(tag.pk)
     return None
 
 

@@ -135,3 +135,25 @@ def test_a_page_kept_by_a_person_never_holds_their_own_unseen_topics(site, priva
     TopicFactory(category=private_category, author=writer, title="Synthetic racing private topic")
     assert "Synthetic racing private topic" not in _titles(lists.topic_list_page(user=writer, number=1, per_page=30))
     assert "Synthetic racing private topic" not in _titles(lists.topic_list_page(user=volunteer, number=1, per_page=30))
+
+
+def test_a_tag_only_on_a_persons_own_private_topic_is_theirs_alone(client, private_category, requester, volunteer,
+                                                                    moderator):
+    topic = TopicFactory(category=private_category, author=requester, title="Synthetic tagged private topic")
+    services.topic_set_tags(actor=moderator, topic_id=topic.pk, tags=["synthetic-own-tag"])
+    for _ in range(2):  # and again, from the cache
+        assert selectors.tag_find(user=volunteer, slug="synthetic-own-tag") is None
+        assert selectors.tag_find(user=AnonymousUser(), slug="synthetic-own-tag") is None
+        assert selectors.tag_find(user=requester, slug="synthetic-own-tag").slug == "synthetic-own-tag"
+        assert selectors.tag_find(user=moderator, slug="synthetic-own-tag").slug == "synthetic-own-tag"
+    sign_in(client, volunteer)
+    assert client.get("/tag/synthetic-own-tag/").status_code == 404
+    sign_in(client, requester)
+    assert "Synthetic tagged private topic" in client.get("/tag/synthetic-own-tag/").content.decode()
+
+
+def test_a_chosen_level_shows_on_the_next_category_page(client, public_category, volunteer):
+    sign_in(client, volunteer)
+    assert client.get(public_category.get_absolute_url()).context["notification_level"] is None
+    services.notification_level_set(user=volunteer, level=NotificationLevel.WATCHING, category=public_category)
+    assert client.get(public_category.get_absolute_url()).context["notification_level"] == NotificationLevel.WATCHING
