@@ -21,7 +21,14 @@ from django.utils.translation import ngettext
 
 from anonymization.permissions import can_triage
 from forum.models import Topic
-from forum.permissions import can_moderate, can_moderate_topic, check_not_silenced, topics_visible_to
+from forum.permissions import (
+    can_moderate,
+    can_moderate_topic,
+    check_not_silenced,
+    own_topics_beyond_audience,
+    topics_visible_to,
+    topics_visible_to_audience,
+)
 from licensing.permissions import can_see_held
 
 from .models import DataRequest
@@ -59,6 +66,21 @@ def public_requests(queryset: QuerySet) -> QuerySet:
 def requests_visible_to(user, queryset: QuerySet) -> QuerySet:
     """Published requests whose topic `user` may see (drafts are never listed here)."""
     topics = topics_visible_to(user, Topic.objects.all()).values("pk")
+    return queryset.exclude(state=DataRequest.State.DRAFT).filter(topic__in=topics)
+
+
+def requests_visible_to_audience(user, queryset: QuerySet) -> QuerySet:
+    """Published requests everybody who reads and moderates the categories `user` does may see:
+    what `requests_visible_to` allows but on `user`'s own topics beyond their audience
+    (forum.permissions.topics_visible_to_audience), for what is kept for that audience."""
+    topics = topics_visible_to_audience(user, Topic.objects.all()).values("pk")
+    return queryset.exclude(state=DataRequest.State.DRAFT).filter(topic__in=topics)
+
+
+def own_requests_beyond_audience(user, queryset: QuerySet) -> QuerySet:
+    """Published requests `user` sees only because they wrote the topic: the rest of what
+    `requests_visible_to` allows them."""
+    topics = topics_visible_to(user, Topic.objects.filter(own_topics_beyond_audience(user))).values("pk")
     return queryset.exclude(state=DataRequest.State.DRAFT).filter(topic__in=topics)
 
 

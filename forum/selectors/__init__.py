@@ -1,5 +1,5 @@
 """Every read a forum page needs, with joins and counts done in the query; re-exported here."""
-from .counts import audience, counted
+from .counts import audience, counted, readers
 from .lists import tag_find, tag_get, topic_list_page
 from .moderation import (
     moderation_log_list,
@@ -32,6 +32,7 @@ from .people import (
     terms_accepted,
     terms_current,
 )
+from .topic_pages import topic_for_page, topic_page
 from .topics import (
     LIST_ORDERS,
     POSTS_PER_PAGE,
@@ -43,6 +44,7 @@ from .topics import (
     mark_post_texts,
     notification_level_effective,
     notification_levels_for,
+    person_fields_unshown,
     post_get,
     post_get_by_number,
     post_page_number,
@@ -51,14 +53,13 @@ from .topics import (
     tag_list,
     topic_get,
     topic_list,
-    topic_page,
     topic_post_list,
     topic_read_number,
     topic_watcher_ids,
 )
 
 __all__ = [
-    "audience", "counted", "topic_list_page",
+    "audience", "counted", "readers", "topic_list_page", "topic_for_page", "person_fields_unshown",
     "moderation_log_list", "moderation_person_get", "review_item_decided_or_pending_get", "review_item_get",
     "personal_data_review_count", "review_item_list", "review_queue_size",
     "site_page_get", "terms_version_get", "terms_version_list",

@@ -40,7 +40,7 @@ LIST_SECONDS = 300  # as long as an anonymous page is kept: view counts are as f
 OWN_MERGED = 30  # at most this many of a person's own topics beyond their audience are merged in
 
 
-def _own_differences(user) -> tuple[bool, bool]:
+def own_list_differences(user) -> tuple[bool, bool]:
     """Whether `user` sees topics of their own beyond their audience's, and whether they mute
     anything: one query, kept until a topic is added, hidden or moved (the lists' and the site's
     generations) or they change a notification level (their own generation)."""
@@ -61,14 +61,14 @@ def _own_differences(user) -> tuple[bool, bool]:
     )
 
 
-def _kept(topic: Topic) -> tuple:
+def kept_topic(topic: Topic) -> tuple:
     """A topic as kept in the cache: the row without its prefetched tags' queryset, and the tags."""
     plain = copy.copy(topic)
     plain.__dict__.pop("_prefetched_objects_cache", None)
     return plain, list(topic.tags.all())
 
 
-def _with_tags(topic: Topic, tags: list) -> Topic:
+def with_tags(topic: Topic, tags: list) -> Topic:
     """The topic as if its tags were prefetched: `topic.tags.all()` runs no query."""
     prefetched = Tag.objects.all()
     prefetched._result_cache = tags
@@ -120,7 +120,7 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
     site_wide = filters.get("category") is None and filters.get("tag") is None
     own_topics = mutes = False
     if user.is_authenticated and not can_moderate(user):
-        own_topics, mutes = _own_differences(user)
+        own_topics, mutes = own_list_differences(user)
     if order == "new" or (mutes and site_wide):
         return _own_page(user, number, per_page, counted_pages, filters)
     number = page_number(number) if counted_pages else 1
@@ -130,10 +130,10 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
     def window():
         topics = topic_list(user=user, personal=False, **filters)
         if user.is_authenticated and not can_moderate(user):
-            # Always, whatever `_own_differences` said: a topic of theirs committed meanwhile must
+            # Always, whatever `own_list_differences` said: a topic of theirs committed meanwhile must
             # never be kept for their whole audience (permissions.topics_visible_to_audience).
             topics = topics.filter(~own_topics_beyond_audience(user))
-        rows = [_kept(topic) for topic in topics[low:start + per_page]]
+        rows = [kept_topic(topic) for topic in topics[low:start + per_page]]
         if not counted_pages:
             return rows, None, False
         paginator = BoundedPaginator(topics, per_page, number)
@@ -141,26 +141,18 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
 
     name = _list_name("topic-list:1", readers(user), number, per_page, counted_pages, filters)
     rows, count, truncated = counted(name, window, seconds=LIST_SECONDS)
-    topics = [_with_tags(topic, tags) for topic, tags in rows]  # unpickled: this request's own
+    topics = [with_tags(topic, tags) for topic, tags in rows]  # unpickled: this request's own
     extras = []
     if own_topics:
         def own():
             found = topic_list(user=user, personal=False, **filters).filter(own_topics_beyond_audience(user))
-            return [_kept(topic) for topic in found[:OWN_MERGED + 1]]
+            return [kept_topic(topic) for topic in found[:OWN_MERGED + 1]]
 
         mine = counted(_list_name("own-topics:1", audience(user), 0, 0, False, filters), own, seconds=LIST_SECONDS)
         if len(mine) > OWN_MERGED:
             return _own_page(user, number, per_page, counted_pages, filters)
-        extras = [_with_tags(topic, tags) for topic, tags in mine]
-    offset = low
-    if extras:
-        key = _sort_key(order)
-        # Theirs that sort before the window's first row come before the page too (fewer of them
-        # than the rows kept before it); the rest take their place among the window's rows.
-        earlier = {topic.pk for topic in extras if low and topics and key(topic) > key(topics[0])}
-        offset += len(earlier)
-        topics = sorted([*topics, *(topic for topic in extras if topic.pk not in earlier)], key=key, reverse=True)
-    page_topics = topics[start - offset:start - offset + per_page]
+        extras = [with_tags(topic, tags) for topic, tags in mine]
+    page_topics = merged_page(topics, extras, _sort_key(order), low=low, start=start, per_page=per_page)
     if not page_topics and number > 1:
         return _own_page(user, number, per_page, counted_pages, filters)  # past the end: as Django would
     _add_read_state(page_topics, user)
@@ -168,6 +160,22 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
     paginator.count = len(page_topics) if count is None else count + len(extras)  # set, never counted
     paginator.truncated = truncated
     return Page(page_topics, number, paginator)
+
+
+def merged_page(window: list, extras: list, key, *, low: int, start: int, per_page: int,
+                descending: bool = True) -> list:
+    """The page starting at row `start` of a list kept for an audience, from its `window` kept
+    from row `low` (at most `OWN_MERGED` rows before `start`) and the person's own rows beyond it
+    (`extras`, at most `OWN_MERGED`), in the list's order (`key`)."""
+    if not extras:
+        return window[start - low:start - low + per_page]
+    # Theirs that sort before the window's first row come before the page too (fewer of them than
+    # the rows kept before it); the rest take their place among the window's rows.
+    before = (lambda a, b: a > b) if descending else (lambda a, b: a < b)
+    earlier = {item.pk for item in extras if low and window and before(key(item), key(window[0]))}
+    offset = low + len(earlier)
+    merged = sorted([*window, *(item for item in extras if item.pk not in earlier)], key=key, reverse=descending)
+    return merged[start - offset:start - offset + per_page]
 
 
 def _own_page(user, number, per_page: int, counted_pages: bool, filters: dict) -> Page:

@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.db.models import (
     BooleanField,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -27,18 +26,15 @@ from ..models import (
     CategoryNotificationSetting,
     NotificationLevel,
     Post,
-    PostLike,
     PostRevision,
     TagNotificationSetting,
     Topic,
-    TopicEvent,
     TopicNotificationSetting,
     TopicRead,
     User,
 )
 from ..permissions import (
     can_moderate,
-    can_read_post_text,
     can_see_deleted_content,
     categories_visible_to,
     post_texts_readable_by,
@@ -191,9 +187,14 @@ def _without_muted(topics: QuerySet, user) -> QuerySet:
     )
 
 
-# A list shows its authors' names only: their profiles, password hashes and the rest stay unread.
-_AUTHOR_UNSHOWN = tuple(f"author__{field.name}" for field in User._meta.concrete_fields
-                        if field.name not in {"id", "username", "display_name", "deleted_at"})
+def person_fields_unshown(path: str) -> tuple[str, ...]:
+    """The fields of the person at `path` that pages never show (their profile, email, password
+    hash...), to `defer`: lists and topic pages show names only, and keep rows in the cache."""
+    return tuple(f"{path}__{field.name}" for field in User._meta.concrete_fields
+                 if field.name not in {"id", "username", "display_name", "deleted_at"})
+
+
+_AUTHOR_UNSHOWN = person_fields_unshown("author")
 
 
 def topic_list(
@@ -292,46 +293,6 @@ class TopicPage:
         return self.number < self.page_count
 
 
-def topic_page(*, user, topic: Topic, page: int) -> TopicPage:
-    """One page of a topic: its posts (deleted ones as placeholders), and `user`'s likes,
-    bookmarks and notification level for them. A fixed number of queries."""
-    page_count = topic_page_count(topic)
-    if page < 1 or page > page_count:
-        raise Http404
-    first = (page - 1) * POSTS_PER_PAGE + 1
-    posts = Post.objects.filter(topic=topic, number__gte=first, number__lt=first + POSTS_PER_PAGE)
-    if user.is_authenticated:
-        # The reader's likes and bookmarks on these posts, in the same query.
-        mine = {"user": user, "post": OuterRef("pk")}
-        posts = posts.annotate(
-            liked_by_reader=Exists(PostLike.objects.filter(**mine)),
-            bookmarked_by_reader=Exists(Bookmark.objects.filter(**mine)),
-            reader_bookmark_note=Subquery(Bookmark.objects.filter(**mine).values("note")[:1]),
-        )
-    posts = list(posts.select_related("author", "reply_to", "reply_to__author").order_by("number"))
-    show_deleted = can_see_deleted_content(user, topic)
-    for post in posts:
-        post.topic = topic
-        post.content_hidden = (post.deleted_at is not None and not show_deleted) or not can_read_post_text(user, post)
-    liked, bookmarks, level = set(), {}, None
-    if user.is_authenticated and posts:
-        liked = {post.pk for post in posts if post.liked_by_reader}
-        bookmarks = {post.pk: post.reader_bookmark_note for post in posts if post.bookmarked_by_reader}
-        if hasattr(topic, "chosen_level"):  # read with the topic (topic_get)
-            level = topic.chosen_level
-        else:
-            level = (
-                TopicNotificationSetting.objects.filter(user=user, topic=topic).values_list("level", flat=True).first()
-            )
-    events = []
-    if page == page_count:
-        events = list(TopicEvent.objects.filter(topic=topic).select_related("actor").order_by("created_at", "pk"))
-    return TopicPage(
-        posts=posts, number=page, page_count=page_count, liked=liked, bookmarks=bookmarks, events=events,
-        notification_level=level,
-    )
-
-
 def post_get(*, user, pk: int) -> Post:
     """A post in a topic `user` may see, with topic and category; 404 otherwise."""
     return get_object_or_404(
@@ -395,26 +356,37 @@ def bookmark_list(*, user) -> QuerySet:
     )
 
 
-def notification_levels_for(*, user, category: Category | None = None, tag: Tag | None = None) -> int | None:
-    """`user`'s own level for a category or tag, None when they never chose one. Every level they
-    chose for categories and tags is kept until they choose another (their own generation)."""
+@dataclass(frozen=True)
+class ChosenLevels:
+    categories: dict
+    tags: dict
+    topics: dict
+
+
+def chosen_levels(user) -> ChosenLevels:
+    """Every notification level `user` chose, by category, tag and topic id: kept until they
+    choose another (their own generation, which `notification_level_set` bumps)."""
     from ..pagecache import PERSON_LISTS_KEY
     from .counts import counted
 
-    if not user.is_authenticated:
-        return None
-
-    def chosen():
-        return (
+    def read():
+        return ChosenLevels(
             dict(CategoryNotificationSetting.objects.filter(user=user).values_list("category_id", "level")),
             dict(TagNotificationSetting.objects.filter(user=user).values_list("tag_id", "level")),
+            dict(TopicNotificationSetting.objects.filter(user=user).values_list("topic_id", "level")),
         )
 
-    categories, tags = counted(f"chosen-levels:1 person {user.pk}", chosen, scope=PERSON_LISTS_KEY.format(user.pk))
+    return counted(f"chosen-levels:2 person {user.pk}", read, scope=PERSON_LISTS_KEY.format(user.pk))
+
+
+def notification_levels_for(*, user, category: Category | None = None, tag: Tag | None = None) -> int | None:
+    """`user`'s own level for a category or tag, None when they never chose one."""
+    if not user.is_authenticated:
+        return None
     if category is not None:
-        return categories.get(category.pk)
+        return chosen_levels(user).categories.get(category.pk)
     if tag is not None:
-        return tags.get(tag.pk)
+        return chosen_levels(user).tags.get(tag.pk)
     return None
 
 

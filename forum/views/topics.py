@@ -144,7 +144,7 @@ def preview(request):
 
 @cache_anonymous_page
 def topic_detail(request, pk, slug):
-    topic = selectors.topic_get(user=request.user, pk=pk)
+    topic = selectors.topic_for_page(user=request.user, pk=pk)
     if slug != topic.slug:
         return redirect(topic, permanent=True)
     try:

@@ -1,6 +1,6 @@
 """The board's urgency order as a partial index, on PostgreSQL only.
 
-It matches selectors._listed's ORDER BY exactly (nearest deadline, open before claimed,
+It matches selectors.listed's ORDER BY exactly (nearest deadline, open before claimed,
 oldest, id) over active requests, so a page reads a few index entries instead of sorting
 every active request. SQLite cannot put NULLS LAST in an index; the embedded default
 holds little data and needs none.

@@ -55,7 +55,7 @@ def _active_claims():
     )
 
 
-def _listed(queryset):
+def listed(queryset):
     """Joins and prefetches every request list needs, ordered by urgency:
     nearest deadline first, then unclaimed before claimed, then oldest."""
     return (
@@ -91,13 +91,8 @@ def _topics_tagged(slug: str):
     ).values("object_id")
 
 
-def board(*, user, filters: BoardFilters) -> Board:
-    """Published requests `user` may see, filtered and in urgency order, with counts per state.
-
-    The counts honour every filter but the state, so each state's number says
-    what choosing it would show.
-    """
-    requests = requests_visible_to(user, DataRequest.objects.all())
+def filtered(requests, filters: BoardFilters):
+    """`requests` narrowed by the board's filters but the state."""
     if filters.category is not None:
         requests = requests.filter(category=filters.category)
     if filters.tag:
@@ -108,6 +103,25 @@ def board(*, user, filters: BoardFilters) -> Board:
         requests = requests.filter(result_type=filters.result_type)
     if filters.has_deadline:
         requests = requests.filter(deadline__isnull=False)
+    return requests
+
+
+def filter_states(filters: BoardFilters) -> list:
+    """The states the board's state filter shows."""
+    if filters.unclaimed or filters.state == "unclaimed":
+        return [State.OPEN]
+    if filters.state in State.values:
+        return [filters.state]
+    return list(ACTIVE_STATES)
+
+
+def board(*, user, filters: BoardFilters) -> Board:
+    """Published requests `user` may see, filtered and in urgency order, with counts per state.
+
+    The counts honour every filter but the state, so each state's number says
+    what choosing it would show.
+    """
+    requests = filtered(requests_visible_to(user, DataRequest.objects.all()), filters)
     # Kept until a write makes the board stale (forum.selectors.counted): counting every visible
     # request costs more the bigger the site. Whose view and every filter are in the name.
     category = filters.category.pk if filters.category else ""
@@ -115,15 +129,10 @@ def board(*, user, filters: BoardFilters) -> Board:
             f"{filters.has_deadline}")
     counts = counted(name, lambda: dict(requests.order_by().values_list("state").annotate(n=Count("pk"))))
     state_counts = {state: counts.get(state, 0) for state in State.values if state != State.DRAFT}
-    if filters.unclaimed or filters.state == "unclaimed":
-        states = [State.OPEN]
-    elif filters.state in State.values:
-        states = [filters.state]
-    else:
-        states = list(ACTIVE_STATES)
+    states = filter_states(filters)
     requests = requests.filter(state__in=states)
     total = sum(state_counts.get(state, 0) for state in states)
-    return Board(requests=_listed(requests), state_counts=state_counts, total=total)
+    return Board(requests=listed(requests), state_counts=state_counts, total=total)
 
 
 def board_categories(*, user):
@@ -246,7 +255,7 @@ def matches_for(*, user, tag_ids):
     if not tag_ids:
         return DataRequest.objects.none()
     requests = public_requests(DataRequest.objects.filter(_tagged_with_any(tag_ids), state=State.OPEN))
-    return _listed(requests.exclude(author=user))
+    return listed(requests.exclude(author=user))
 
 
 def volunteer_figures(*, profile_user) -> dict:
@@ -459,3 +468,7 @@ def personal_data(*, user) -> dict:
             "accepted_at",
         )),
     }
+
+
+# The board's kept pages build on the reads above (re-exported: the app's reads are one namespace).
+from .board_pages import board_page  # noqa: E402, F401

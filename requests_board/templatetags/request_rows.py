@@ -41,7 +41,7 @@ def _row_key(data_request) -> str:
 
 @register.simple_tag
 def request_rows(data_requests):
-    """The `<li>` of each of `data_requests` (loaded by selectors._listed): one cache round trip."""
+    """The `<li>` of each of `data_requests` (loaded by selectors.listed): one cache round trip."""
     data_requests = list(data_requests)
     rows = kept_fragments(
         data_requests, [_row_key(data_request) for data_request in data_requests],

@@ -131,7 +131,7 @@ def test_a_page_kept_by_a_person_never_holds_their_own_unseen_topics(site, priva
     the page they keep for their audience leaves their own topics out."""
     authors, _other = site
     writer = UserFactory(roles=[Role.REQUESTER])
-    monkeypatch.setattr(lists, "_own_differences", lambda user: (False, False))
+    monkeypatch.setattr(lists, "own_list_differences", lambda user: (False, False))
     TopicFactory(category=private_category, author=writer, title="Synthetic racing private topic")
     assert "Synthetic racing private topic" not in _titles(lists.topic_list_page(user=writer, number=1, per_page=30))
     assert "Synthetic racing private topic" not in _titles(lists.topic_list_page(user=volunteer, number=1, per_page=30))

@@ -207,3 +207,44 @@ def test_no_stale_page_count_or_permission_after_a_write_commits(two_processes, 
     other.save()
     for origin in (first, second):
         assert web.get(origin + public_topic.get_absolute_url(), cookies=cookies).status_code == 404
+
+
+def test_signed_in_pages_kept_per_audience_show_every_write_at_once(two_processes, public_category):
+    """Lists and topic pages kept per audience (forum/selectors/lists.py, topic_pages.py), read
+    signed in on either process right after a write committed here."""
+    from forum.models import NotificationLevel
+
+    first, second = two_processes
+    web = _Web()
+    author, reader = UserFactory(), UserFactory()
+    cookies = _session_cookie(reader)
+    topic = services.topic_create(actor=author, category=public_category, title="Synthetic kept for readers",
+                                  raw="Synthetic kept opening.")
+    url = topic.get_absolute_url()
+    for origin in (first, second):  # both keep what they read
+        assert "Synthetic kept opening" in web.get(origin + url, cookies=cookies).text
+        assert "Synthetic kept for readers" in web.get(origin + "/latest/", cookies=cookies).text
+
+    reply = services.post_create(actor=author, topic_id=topic.pk, raw="Synthetic signed-in reply.")
+    for origin in (first, second):  # the reader's own badge, until they read the reply
+        latest = web.get(origin + "/latest/", cookies=cookies).text
+        assert re.search(r"Synthetic kept for readers.*?1 new", latest, re.S), origin
+    for origin in (first, second):
+        assert "Synthetic signed-in reply" in web.get(origin + url, cookies=cookies).text
+        latest = web.get(origin + "/latest/", cookies=cookies).text
+        assert not re.search(r"Synthetic kept for readers.*?1 new", latest, re.S), origin
+    services.post_edit(actor=author, post_id=reply.pk, raw="Synthetic corrected reply.")
+    for origin in (first, second):
+        page = web.get(origin + url, cookies=cookies).text
+        assert "Synthetic corrected reply" in page and "Synthetic signed-in reply" not in page
+
+    services.notification_level_set(user=reader, level=NotificationLevel.MUTED, topic=topic)
+    for origin in (first, second):
+        assert "Synthetic kept for readers" not in web.get(origin + "/latest/", cookies=cookies).text
+        assert "Synthetic kept for readers" in web.get(origin + "/latest/").text  # others still see it
+
+    services.post_delete(actor=author, post_id=Post.objects.get(topic=topic, number=1).pk)
+    for origin in (first, second):
+        assert web.get(origin + url, cookies=cookies).status_code == 404
+        assert "Synthetic kept for readers" not in web.get(origin + public_category.get_absolute_url(),
+                                                          cookies=cookies).text

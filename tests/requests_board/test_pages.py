@@ -160,12 +160,12 @@ QUERIES_ANONYMOUS = {
 SIGNED_IN_EXTRA = 6  # + the bell's unread count (forum.context_processors.notifications)
 # My requests: count, list, active claims, tags. My claims: active and ended claims. Matches: the
 # person's expertise, count, list, tags, active claims. A topic adds the person's access, the forum's
-# read state, likes, bookmarks and notification level, and the read-mark write (tests/forum/test_pages.py),
-# then the bell's unread count: 21 from an empty cache (its warm count is in tests/forum/test_page_costs.py's
-# sense: 13 here, 12 where sessions are cached).
+# read position, likes and bookmarks (one query), every notification level they chose (three, kept until
+# they choose another) and the read-mark write (tests/forum/test_pages.py), then the bell's unread count:
+# 26 from an empty cache (read again, 8: TOPIC_WARM_SIGNED_IN below).
 QUERIES_SIGNED_IN = {
     **{page: count + SIGNED_IN_EXTRA for page, count in QUERIES_ANONYMOUS.items() if page != "topic"},
-    "mine": SIGNED_IN_EXTRA + 4, "claims": SIGNED_IN_EXTRA + 2, "matches": SIGNED_IN_EXTRA + 5, "topic": 21,
+    "mine": SIGNED_IN_EXTRA + 4, "claims": SIGNED_IN_EXTRA + 2, "matches": SIGNED_IN_EXTRA + 5, "topic": 26,
 }
 
 KNOWN_N_PLUS_ONE: dict = {}

@@ -1,0 +1,84 @@
+"""The board's pages kept per audience (requests_board/selectors/board_pages.py): each reader's page
+is the page read for them alone, with their own held requests merged in, and a change shows at once."""
+import datetime
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator
+from django.utils import timezone
+
+from forum.permissions import Role
+from requests_board import selectors, services
+from requests_board.models import DataRequest
+from tests.forum.factories import UserFactory
+from tests.helpers import sign_in
+from tests.requests_board.factories import make_request
+
+pytestmark = pytest.mark.django_db
+
+PER_PAGE = 3
+
+
+@pytest.fixture
+def world(public_category, volunteer):
+    requesters = [UserFactory(roles=[Role.REQUESTER]) for _ in range(2)]
+    claimer = UserFactory(roles=[Role.VOLUNTEER])
+    today = timezone.localdate()
+    for n in range(10):
+        deadline = None if n % 4 == 0 else today + datetime.timedelta(days=n % 5)
+        data_request = make_request(requesters[n % 2], public_category, title=f"Synthetic board request {n}",
+                                    deadline=deadline, expertise=["statistics" if n % 2 else "imaging"])
+        if n % 4 == 1:
+            services.request_claim(actor=claimer, data_request_id=data_request.pk)
+    for n in range(2):  # held for the anonymization team: their author sees them, nobody else
+        make_request(requesters[0], public_category, title=f"Synthetic held request {n}", patient_data="yes",
+                     deadline=today + datetime.timedelta(days=n * 3))
+    return requesters
+
+
+def _titles(page):
+    return [data_request.title for data_request in page.object_list]
+
+
+def _same_as_alone(user, filters, pages=(1, 2, 3, 4, 7)):
+    for number in pages:
+        _board, kept = selectors.board_page(user=user, filters=filters, number=number, per_page=PER_PAGE)
+        result = selectors.board(user=user, filters=filters)
+        paginator = Paginator(result.requests, PER_PAGE)
+        paginator.count = result.total
+        alone = paginator.get_page(number)
+        where = (getattr(user, "username", "anonymous"), filters, number)
+        assert _titles(kept) == _titles(alone), where
+        assert (kept.number, kept.paginator.num_pages) == (alone.number, alone.paginator.num_pages), where
+
+
+@pytest.mark.parametrize("who", ["anonymous", "volunteer", "requester with held requests", "moderator"])
+def test_every_kept_board_page_is_the_page_read_alone(world, who, volunteer, moderator, public_category):
+    user = {"anonymous": AnonymousUser(), "volunteer": volunteer, "requester with held requests": world[0],
+            "moderator": moderator}[who]
+    for filters in (
+        selectors.BoardFilters(), selectors.BoardFilters(state="unclaimed"), selectors.BoardFilters(state="claimed"),
+        selectors.BoardFilters(tag="statistics"), selectors.BoardFilters(has_deadline=True),
+        selectors.BoardFilters(category=public_category),
+    ):
+        _same_as_alone(user, filters)
+        _same_as_alone(user, filters)  # again, from the cache
+
+
+def test_held_requests_are_their_authors_alone(world, volunteer):
+    own = _titles(selectors.board_page(user=world[0], filters=selectors.BoardFilters(), number=1, per_page=50)[1])
+    shared = _titles(selectors.board_page(user=volunteer, filters=selectors.BoardFilters(), number=1, per_page=50)[1])
+    assert {"Synthetic held request 0", "Synthetic held request 1"} <= set(own)
+    assert not {"Synthetic held request 0", "Synthetic held request 1"} & set(shared)
+    assert DataRequest.objects.filter(title__startswith="Synthetic held", needs_anonymization=True).count() == 2
+
+
+def test_a_claim_and_a_new_request_show_on_the_next_board_page(client, world, volunteer, public_category):
+    sign_in(client, volunteer)
+    assert "Synthetic brand new request" not in client.get("/requests/").content.decode()
+    make_request(world[1], public_category, title="Synthetic brand new request", deadline=timezone.localdate())
+    page = client.get("/requests/").content.decode()
+    assert "Synthetic brand new request" in page
+    data_request = DataRequest.objects.get(title="Synthetic brand new request")
+    services.request_claim(actor=volunteer, data_request_id=data_request.pk)
+    assert "Synthetic brand new request" not in client.get("/requests/?unclaimed=on").content.decode()
