@@ -37,7 +37,7 @@ from .counts import audience, counted, readers
 from .topics import topic_list
 
 LIST_SECONDS = 300  # as long as an anonymous page is kept: view counts are as fresh on both
-OWN_MERGED = 30  # at most this many of a person's own topics beyond their audience are merged in
+OWN_MERGED = 30  # rows kept before a page, for a person's own topics that sort before it
 
 
 def own_list_differences(user) -> tuple[bool, bool]:
@@ -112,10 +112,11 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
     (`forum.pagination`), or without it (`counted_pages=False`: the first `per_page` topics, for the
     home page). Kept per audience, as the module says.
 
-    The kept window starts `OWN_MERGED` rows before the page, so a person's own topics beyond their
-    audience (at most that many) merge in the list's order: those that sort earlier shift the page,
-    the rest fall into place among its rows. More of them than that, and the lists the module names,
-    are read for the person alone."""
+    The kept window starts `OWN_MERGED` rows before the page, and a person's own topics beyond their
+    audience merge in the list's order (`merged_page`): the first of theirs, as many as could reach
+    the page, and how many there are, kept for them. Those that sort before the window shift the
+    page; if more than `OWN_MERGED` do, and for the lists the module names, the page is read for the
+    person alone."""
     order = filters.get("order", "latest")
     site_wide = filters.get("category") is None and filters.get("tag") is None
     own_topics = mutes = False
@@ -139,40 +140,49 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
         paginator = BoundedPaginator(topics, per_page, number)
         return rows, paginator.count, paginator.truncated
 
-    name = _list_name("topic-list:1", readers(user), number, per_page, counted_pages, filters)
+    name = _list_name(f"topic-list:1 from {low}", readers(user), number, per_page, counted_pages, filters)
     rows, count, truncated = counted(name, window, seconds=LIST_SECONDS)
     topics = [with_tags(topic, tags) for topic, tags in rows]  # unpickled: this request's own
-    extras = []
+    extras, own_count = [], 0
     if own_topics:
         def own():
+            # Theirs ranked past the page's last row cannot reach it: the first `start + per_page`.
             found = topic_list(user=user, personal=False, **filters).filter(own_topics_beyond_audience(user))
-            return [kept_topic(topic) for topic in found[:OWN_MERGED + 1]]
+            return [kept_topic(topic) for topic in found[:start + per_page]], found.order_by().count()
 
-        mine = counted(_list_name("own-topics:1", audience(user), 0, 0, False, filters), own, seconds=LIST_SECONDS)
-        if len(mine) > OWN_MERGED:
-            return _own_page(user, number, per_page, counted_pages, filters)
+        name = _list_name("own-topics:2", audience(user), number, per_page, counted_pages, filters)
+        mine, own_count = counted(name, own, seconds=LIST_SECONDS)
         extras = [with_tags(topic, tags) for topic, tags in mine]
     page_topics = merged_page(topics, extras, _sort_key(order), low=low, start=start, per_page=per_page)
-    if not page_topics and number > 1:
-        return _own_page(user, number, per_page, counted_pages, filters)  # past the end: as Django would
+    if page_topics is None or (not page_topics and number > 1):
+        # Too many of theirs before the page, or past the end (the last page, as Django shows).
+        return _own_page(user, number, per_page, counted_pages, filters)
     _add_read_state(page_topics, user)
     paginator = BoundedPaginator([], per_page, number)
-    paginator.count = len(page_topics) if count is None else count + len(extras)  # set, never counted
-    paginator.truncated = truncated
+    if count is None:
+        paginator.count = len(page_topics)  # a cached_property: set, never counted
+    else:
+        paginator.count = min(count + own_count, paginator.bound)
+        paginator.truncated = truncated or count + own_count > paginator.bound
     return Page(page_topics, number, paginator)
 
 
 def merged_page(window: list, extras: list, key, *, low: int, start: int, per_page: int,
-                descending: bool = True) -> list:
+                descending: bool = True) -> list | None:
     """The page starting at row `start` of a list kept for an audience, from its `window` kept
-    from row `low` (at most `OWN_MERGED` rows before `start`) and the person's own rows beyond it
-    (`extras`, at most `OWN_MERGED`), in the list's order (`key`)."""
+    from row `low` and the person's own rows beyond it in the list's order (`key`): at least the
+    first `start + per_page` of them (any after those cannot reach the page). None when more of
+    theirs sort before the window than the rows kept before the page: read the page alone."""
     if not extras:
         return window[start - low:start - low + per_page]
-    # Theirs that sort before the window's first row come before the page too (fewer of them than
-    # the rows kept before it); the rest take their place among the window's rows.
+    # Theirs that sort before the window's first row come before the page too; the rest take their
+    # place among the window's rows.
+    if low and not window:
+        return None  # past the audience's last row: where theirs fall is not known here
     before = (lambda a, b: a > b) if descending else (lambda a, b: a < b)
-    earlier = {item.pk for item in extras if low and window and before(key(item), key(window[0]))}
+    earlier = {item.pk for item in extras if low and before(key(item), key(window[0]))}
+    if len(earlier) > start - low:
+        return None
     offset = low + len(earlier)
     merged = sorted([*window, *(item for item in extras if item.pk not in earlier)], key=key, reverse=descending)
     return merged[start - offset:start - offset + per_page]

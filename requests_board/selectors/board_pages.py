@@ -12,8 +12,8 @@ import datetime
 from django.core.paginator import Page, Paginator
 
 from forum.pagination import page_number
-from forum.selectors import audience, counted, person_fields_unshown, readers
-from forum.selectors.lists import LIST_SECONDS, OWN_MERGED, merged_page, own_list_differences, with_tags
+from forum.selectors import audience, counted, lists, person_fields_unshown, readers
+from forum.selectors.lists import LIST_SECONDS, merged_page, own_list_differences, with_tags
 
 from ..models import DataRequest
 from ..permissions import own_requests_beyond_audience, requests_visible_to_audience
@@ -65,25 +65,30 @@ def board_page(*, user, filters: BoardFilters, number, per_page: int) -> tuple[B
         own_requests, _mutes = own_list_differences(user)  # the board leaves nothing muted out
     states = filter_states(filters)
     start = (number - 1) * per_page
-    low = max(0, start - OWN_MERGED)
+    low = max(0, start - lists.OWN_MERGED)
 
     def window():
         requests = filtered(requests_visible_to_audience(user, DataRequest.objects.all()), filters)
         return _kept_rows(requests, states, low, start + per_page)
 
     category = filters.category.pk if filters.category else ""
-    shown = (filters.tag, filters.modality, filters.result_type, filters.has_deadline, states, number, per_page)
+    shown = (filters.tag, filters.modality, filters.result_type, filters.has_deadline, states, number, per_page, low)
     window_rows = counted(f"board-page:1 {readers(user)} {category} {shown}", window, seconds=LIST_SECONDS)
     extras = []
     if own_requests:
         def own():
             requests = filtered(own_requests_beyond_audience(user, DataRequest.objects.all()), filters)
-            return _kept_rows(requests, states, 0, OWN_MERGED + 1)
+            return _kept_rows(requests, states, 0, start + per_page)  # later ones cannot reach the page
 
-        mine = counted(f"board-own:1 {audience(user)} {category} {shown}", own, seconds=LIST_SECONDS)
-        if len(mine) > OWN_MERGED:  # read for the person alone
-            return result, Paginator(result.requests, per_page).get_page(number)
-        extras = _restored(mine)
+        extras = _restored(counted(f"board-own:2 {audience(user)} {category} {shown}", own, seconds=LIST_SECONDS))
     items = merged_page(_restored(window_rows), extras, _urgency, low=low, start=start, per_page=per_page,
                         descending=False)
+    if items is None:  # more of theirs before the page than the rows kept before it: read it alone
+        return result, paginator_alone(result, per_page).get_page(number)
     return result, Page(items, number, paginator)
+
+
+def paginator_alone(result: Board, per_page: int) -> Paginator:
+    paginator = Paginator(result.requests, per_page)
+    paginator.count = result.total
+    return paginator

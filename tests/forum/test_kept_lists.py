@@ -157,3 +157,15 @@ def test_a_chosen_level_shows_on_the_next_category_page(client, public_category,
     assert client.get(public_category.get_absolute_url()).context["notification_level"] is None
     services.notification_level_set(user=volunteer, level=NotificationLevel.WATCHING, category=public_category)
     assert client.get(public_category.get_absolute_url()).context["notification_level"] == NotificationLevel.WATCHING
+
+
+def test_many_own_topics_merge_on_every_page(site, private_category, public_category, monkeypatch):
+    """More of their own topics than fit a page: the first page merges them, later pages merge or
+    are read alone, and every page is the one read alone."""
+    authors, other = site
+    for n in range(8):
+        TopicFactory(category=private_category, author=authors[1], title=f"Synthetic many own {n}")
+    for merged in (30, 2):
+        monkeypatch.setattr(lists, "OWN_MERGED", merged)
+        for filters in ({}, {"order": "top"}, {"category": private_category}):
+            _same_as_alone(authors[1], filters, pages=(1, 2, 3, 4, 5, 6, 7))

@@ -82,3 +82,15 @@ def test_a_claim_and_a_new_request_show_on_the_next_board_page(client, world, vo
     data_request = DataRequest.objects.get(title="Synthetic brand new request")
     services.request_claim(actor=volunteer, data_request_id=data_request.pk)
     assert "Synthetic brand new request" not in client.get("/requests/?unclaimed=on").content.decode()
+
+
+def test_many_held_requests_merge_on_every_page(world, public_category, monkeypatch):
+    from forum.selectors import lists
+
+    for n in range(5):
+        make_request(world[0], public_category, title=f"Synthetic many held {n}", patient_data="yes",
+                     deadline=timezone.localdate() + datetime.timedelta(days=n % 3))
+    for merged in (30, 2):
+        monkeypatch.setattr(lists, "OWN_MERGED", merged)
+        for filters in (selectors.BoardFilters(), selectors.BoardFilters(has_deadline=True)):
+            _same_as_alone(world[0], filters, pages=(1, 2, 3, 4, 5, 6))
