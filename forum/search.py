@@ -289,7 +289,6 @@ def _newest_matches(matching, limit: int) -> tuple[list, int | None]:
     newest = Post.objects.order_by("-pk").values_list("pk", flat=True).first()
     if newest is None:
         return [], None
-    limited = not connection.in_atomic_block
     started = time.monotonic()
     # The newest posts without a time limit: few enough to search in tens of milliseconds whatever
     # the query, so a search always shows what they hold.
@@ -300,13 +299,12 @@ def _newest_matches(matching, limit: int) -> tuple[list, int | None]:
             break
         older = matching.filter(pk__lte=upper, pk__gt=lower) if lower > 0 else matching.filter(pk__lte=upper)
         older = older.order_by("-pk")[:limit - len(found)]
-        if not limited:
-            found += older
-            upper = lower
-            continue
-        left_ms = int(settings.SEARCH_TIME_LIMIT_MS - (time.monotonic() - started) * 1000)
-        if left_ms < MIN_LIMIT_MS or not _run_within(left_ms, older, found):
-            return found, newest - upper  # time is up: say how far back the search got
+        if connection.in_atomic_block:
+            found += older  # within a caller's transaction: no time limit
+        else:
+            left_ms = int(settings.SEARCH_TIME_LIMIT_MS - (time.monotonic() - started) * 1000)
+            if left_ms < MIN_LIMIT_MS or not _run_within(left_ms, older, found):
+                return found, newest - upper  # time is up: say how far back the search got
         upper = lower
     return found, None
 

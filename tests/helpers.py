@@ -18,3 +18,9 @@ def sign_in(client, user):
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session[AUTHENTICATION_METHODS_SESSION_KEY] = records
     session.save()
+
+
+def html_element_around(html: str, text: str, tag: str) -> str:
+    """The `<tag>` element of `html` that holds `text` (a list row: `tr` or `li`), up to its end."""
+    start = html.index(text)
+    return html[html.rindex(f"<{tag}", 0, start):html.index(f"</{tag}>", start)]

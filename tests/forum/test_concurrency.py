@@ -1,10 +1,9 @@
 """Counters and post numbers stay right when people write at the same moment (PostgreSQL)."""
-import os
 import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connections
 
 from forum import services
 from forum.models import Flag, Post, ReviewItem, Topic
@@ -35,15 +34,6 @@ def _run_together(functions):
     for thread in threads:
         thread.join()
     assert errors == []
-
-
-@pytest.fixture
-def needs_postgresql():
-    """SQLite serializes every writer, so there is no race to test; CI's second pass runs these on PostgreSQL."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but the database is not PostgreSQL")
-        pytest.skip("row locks and concurrent writers need PostgreSQL (CI runs this on it)")
 
 
 def test_concurrent_replies_get_dense_numbers_and_right_counters(needs_postgresql):

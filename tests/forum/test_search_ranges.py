@@ -1,6 +1,5 @@
 """PostgreSQL's search over a large site: the newest posts are searched first, then older ranges
 for what is missing, within a time limit that never outlives its query (forum/search.py)."""
-import os
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -13,15 +12,6 @@ from tests.forum.factories import TopicFactory
 pytestmark = pytest.mark.django_db
 
 ANONYMOUS = AnonymousUser()
-
-
-@pytest.fixture
-def needs_postgresql():
-    """The ranges of posts and the time limit are PostgreSQL's search (SQLite's FTS5 has its own)."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but the database is not PostgreSQL")
-        pytest.skip("PostgreSQL's search (CI runs this on it)")
 
 
 def _zebus(category, author) -> list:

@@ -7,7 +7,7 @@ import pytest
 from forum import pagecache, services
 from forum.models import Topic
 from tests.forum.factories import UserFactory
-from tests.helpers import sign_in
+from tests.helpers import html_element_around, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,7 @@ def every_request_renders(settings):
 
 
 def _row(html: str, title: str) -> str:
-    start = html.index(title)
-    return html[html.rindex("<tr", 0, start):html.index("</tr>", start)]
+    return html_element_around(html, title, "tr")
 
 
 def test_each_reader_sees_their_own_badge_on_a_shared_row(client, public_category, requester, volunteer):

@@ -14,7 +14,6 @@ from requests_board import services
 from requests_board.models import Claim, RequestEvent
 from requests_board.notifications import NoticeKind
 from tests.forum.factories import UserFactory
-from tests.forum.test_concurrency import needs_postgresql  # noqa: F401 - a fixture
 from tests.requests_board.factories import make_claimed, make_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +41,7 @@ def _run_together(functions) -> list:
     return errors
 
 
-def test_concurrent_expiry_runs_remind_and_release_each_claim_once(needs_postgresql, settings, requester,  # noqa: F811
+def test_concurrent_expiry_runs_remind_and_release_each_claim_once(needs_postgresql, settings, requester,
                                                                      volunteer, public_category):
     settings.REQUESTS_CLAIM_REMIND_AFTER_DAYS = 7
     settings.REQUESTS_CLAIM_RELEASE_AFTER_DAYS = 3
@@ -65,7 +64,7 @@ def test_concurrent_expiry_runs_remind_and_release_each_claim_once(needs_postgre
         assert len([m for m in mail.outbox if m.to == [person.email]]) == 2  # one reminder, one release
 
 
-def test_concurrent_claims_never_pass_the_limit(needs_postgresql, settings, requester, volunteer,  # noqa: F811
+def test_concurrent_claims_never_pass_the_limit(needs_postgresql, settings, requester, volunteer,
                                                 public_category):
     settings.REQUESTS_MAX_ACTIVE_CLAIMS = 2
     requests = [make_request(requester, public_category, title=f"Request {n}") for n in range(5)]
@@ -77,7 +76,7 @@ def test_concurrent_claims_never_pass_the_limit(needs_postgresql, settings, requ
     assert len(errors) == 3 and all("active claims" in " ".join(error.messages) for error in errors)
 
 
-def test_concurrent_claims_on_one_request_give_one_lead(needs_postgresql, requester, public_category):  # noqa: F811
+def test_concurrent_claims_on_one_request_give_one_lead(needs_postgresql, requester, public_category):
     data_request = make_request(requester, public_category)
     people = [UserFactory(roles=[Role.VOLUNTEER]) for _ in range(5)]
     assert _run_together([

@@ -10,7 +10,7 @@ from django.utils.translation import override
 from forum import pagecache
 from requests_board import selectors, services
 from requests_board.templatetags import request_rows
-from tests.helpers import sign_in
+from tests.helpers import html_element_around, sign_in
 from tests.requests_board.factories import make_request
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +22,7 @@ def every_request_renders(settings):
 
 
 def _row(html: str, title: str) -> str:
-    start = html.index(title)
-    return html[html.rindex("<li", 0, start):html.index("</li>", start)]
+    return html_element_around(html, title, "li")
 
 
 def test_a_board_row_shows_each_change_at_once(client, requester, volunteer, public_category):
