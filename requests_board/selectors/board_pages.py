@@ -13,7 +13,7 @@ from django.core.paginator import Page, Paginator
 
 from forum.pagination import page_number
 from forum.selectors import audience, counted, lists, person_fields_unshown, readers
-from forum.selectors.lists import LIST_SECONDS, merged_page, own_list_differences, with_tags
+from forum.selectors.lists import LIST_SECONDS, kept_topic, merged_page, own_list_differences, with_tags
 
 from ..models import DataRequest
 from ..permissions import own_requests_beyond_audience, requests_visible_to_audience
@@ -33,10 +33,8 @@ def _urgency(data_request):
 
 def _kept(data_request) -> tuple:
     """A request as kept: its topic without the prefetched tags' queryset, and the tags."""
-    plain, topic = copy.copy(data_request), copy.copy(data_request.topic)
-    tags = list(data_request.topic.tags.all())
-    topic.__dict__.pop("_prefetched_objects_cache", None)
-    plain.topic = topic
+    plain = copy.copy(data_request)
+    plain.topic, tags = kept_topic(data_request.topic)
     return plain, tags
 
 
