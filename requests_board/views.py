@@ -120,9 +120,10 @@ def my_claims(request):
 def matches(request):
     """Open requests tagged with the volunteer's expertise."""
     tags = selectors.expertise_tags(user=request.user)
-    matching = selectors.matches_for(user=request.user, tag_ids=[tag.pk for tag in tags])
+    page = selectors.matches_page(user=request.user, tag_ids=[tag.pk for tag in tags],
+                                  number=request.GET.get("page"), per_page=REQUESTS_PER_PAGE)
     return render(request, "requests_board/matches.html", {
-        "slugs": [tag.slug for tag in tags], "page": _page(request, matching),
+        "slugs": [tag.slug for tag in tags], "page": page,
         "is_volunteer": can_claim(request.user),
     })
 

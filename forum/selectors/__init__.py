@@ -27,6 +27,7 @@ from .people import (
     profile_activity,
     profile_get,
     profile_like_list,
+    profile_page,
     profile_reply_list,
     profile_topic_list,
     terms_accepted,
@@ -68,7 +69,8 @@ __all__ = [
     "LIST_ORDERS", "POSTS_PER_PAGE", "TERMS_CACHE_KEY", "TOP_PERIODS", "bookmark_list", "category_choices",
     "category_get", "category_list", "notification_level_effective", "notification_levels_for", "post_get",
     "post_get_by_number", "post_page_number", "post_revision_list", "profile_activity", "profile_get",
-    "profile_like_list", "profile_reply_list", "profile_topic_list", "subcategory_list", "tag_find", "tag_get",
+    "profile_like_list", "profile_page", "profile_reply_list", "profile_topic_list", "subcategory_list", "tag_find",
+    "tag_get",
     "terms_accepted", "terms_current", "topic_get", "topic_list", "topic_page", "topic_read_number",
     "topic_watcher_ids", "api_token_list", "people_list", "mark_post_texts", "tag_list", "topic_post_list",
 ]

@@ -10,10 +10,15 @@ as their own request in the Anonymization channel), which are merged in, and wha
 which site-wide lists leave out: those lists are read for the person alone, as is "new for me".
 """
 import copy
+import time
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Page
+from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
+from django.utils.translation import get_language
 from taggit.models import Tag
 
 from ..models import (
@@ -38,6 +43,25 @@ from .topics import topic_list
 
 LIST_SECONDS = 300  # as long as an anonymous page is kept: view counts are as fresh on both
 OWN_MERGED = 30  # rows kept before a page, for a person's own topics that sort before it
+ROW_SECONDS = 60  # rendered rows say "5 minutes ago": they are rendered again each minute
+
+
+@dataclass(slots=True)
+class KeptRow:
+    """A topic's row as a list page keeps it rendered for an audience (the reader's badge left
+    out, forum/templatetags/topic_rows.py), with what that badge needs: reading the page then
+    loads no topic at all."""
+    pk: int
+    title: str
+    last_post_number: int
+    order: tuple  # its place in the list's order (`_sort_key`), to merge a person's own rows in
+    row_html: str
+    read_number: int | None = None  # the reader's, set per request
+
+    @property
+    def unread_count(self) -> int | None:
+        """As `Topic.unread_count`."""
+        return None if self.read_number is None else max(self.last_post_number - self.read_number, 0)
 
 
 def own_list_differences(user) -> tuple[bool, bool]:
@@ -81,10 +105,15 @@ def _add_read_state(topics: list, user) -> None:
     """`read_number` on each topic (None: never opened), as `topic_list` annotates it: one query."""
     if not user.is_authenticated or not topics:
         return
-    reads = dict(
-        TopicRead.objects.filter(user=user, topic_id__in=[topic.pk for topic in topics])
-        .values_list("topic_id", "last_read_number")
-    )
+    # Plain SQL: on every signed-in list page, and the ORM took longer to build it than the
+    # database to answer it.
+    ids = [topic.pk for topic in topics]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT topic_id, last_read_number FROM {TopicRead._meta.db_table} "
+            f"WHERE user_id = %s AND topic_id IN ({', '.join(['%s'] * len(ids))})", [user.pk, *ids],
+        )
+        reads = dict(cursor.fetchall())
     for topic in topics:
         topic.read_number = reads.get(topic.pk)
 
@@ -116,7 +145,8 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
     audience merge in the list's order (`merged_page`): the first of theirs, as many as could reach
     the page, and how many there are, kept for them. Those that sort before the window shift the
     page; if more than `OWN_MERGED` do, and for the lists the module names, the page is read for the
-    person alone."""
+    person alone. Without topics of their own to merge (most people), the page's rows are read
+    already rendered (`KeptRow`, `_rendered_rows`)."""
     order = filters.get("order", "latest")
     site_wide = filters.get("category") is None and filters.get("tag") is None
     own_topics = mutes = False
@@ -141,30 +171,68 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
         return rows, paginator.count, paginator.truncated
 
     name = _list_name(f"topic-list:1 from {low}", readers(user), number, per_page, counted_pages, filters)
-    rows, count, truncated = counted(name, window, seconds=LIST_SECONDS)
-    topics = [with_tags(topic, tags) for topic, tags in rows]  # unpickled: this request's own
-    extras, own_count = [], 0
-    if own_topics:
+    rows, count, truncated = _rendered_rows(name, window, order, filters)
+    topics = [KeptRow(*row) for row in rows]
+    if not own_topics:
+        page_topics = topics[start - low:start - low + per_page]
+    else:
         def own():
             # Theirs ranked past the page's last row cannot reach it: the first `start + per_page`.
             found = topic_list(user=user, personal=False, **filters).filter(own_topics_beyond_audience(user))
-            return [kept_topic(topic) for topic in found[:start + per_page]], found.order_by().count()
+            return [kept_topic(topic) for topic in found[:start + per_page]], found.order_by().count(), False
 
-        name = _list_name("own-topics:2", audience(user), number, per_page, counted_pages, filters)
-        mine, own_count = counted(name, own, seconds=LIST_SECONDS)
-        extras = [with_tags(topic, tags) for topic, tags in mine]
-    page_topics = merged_page(topics, extras, _sort_key(order), low=low, start=start, per_page=per_page)
+        name = _list_name("own-topics:3", audience(user), number, per_page, counted_pages, filters)
+        mine, own_count, _ = _rendered_rows(name, own, order, filters)
+        extras = [KeptRow(*row) for row in mine]
+        page_topics = merged_page(topics, extras, _kept_order, low=low, start=start, per_page=per_page)
+        count = None if count is None else count + own_count
     if page_topics is None or (not page_topics and number > 1):
         # Too many of theirs before the page, or past the end (the last page, as Django shows).
         return _own_page(user, number, per_page, counted_pages, filters)
+    return _read_page(page_topics, user, number, per_page, count, truncated)
+
+
+def _kept_order(row: "KeptRow") -> tuple:
+    return row.order
+
+
+def _read_page(page_topics: list, user, number: int, per_page: int, count: int | None, truncated: bool) -> Page:
+    """The page of `page_topics` with the reader's read state, counted `count` (None: not counted)."""
     _add_read_state(page_topics, user)
     paginator = BoundedPaginator([], per_page, number)
     if count is None:
         paginator.count = len(page_topics)  # a cached_property: set, never counted
     else:
-        paginator.count = min(count + own_count, paginator.bound)
-        paginator.truncated = truncated or count + own_count > paginator.bound
+        paginator.count = min(count, paginator.bound)
+        paginator.truncated = truncated or count > paginator.bound
     return Page(page_topics, number, paginator)
+
+
+def _rendered_rows(name: str, kept, order: str, filters: dict) -> tuple[list, int | None, bool]:
+    """The rows `kept()` keeps under `name` (`kept_topic`s, a count, whether it was cut short)
+    rendered in this language, as plain `KeptRow` fields with their place in the list (`order`):
+    kept beside them under the same generations, for a minute at most, so that "5 minutes ago" is
+    never more than a minute old and a page reads no topic at all."""
+    from ..fragments import template_fingerprint
+    from ..templatetags.topic_rows import TEMPLATES, rows_html
+
+    # A category's own page names no category on its rows, unless it has subcategories.
+    show_category = filters.get("category") is None or bool(filters.get("subcategories"))
+    sort_key = _sort_key(order)
+
+    def render():
+        rows, count, truncated = counted(name, kept, seconds=LIST_SECONDS)
+        topics = [with_tags(topic, tags) for topic, tags in rows]
+        html = rows_html(topics, show_category)
+        return [
+            (topic.pk, topic.title, topic.last_post_number, sort_key(topic), row)
+            for topic, row in zip(topics, html, strict=True)
+        ], count, truncated
+
+    fingerprints = " ".join(template_fingerprint(template) for template in TEMPLATES)
+    minute = int(time.time()) // 60
+    return counted(f"{name} rows:1 {show_category} {get_language()} {settings.TIME_ZONE} {fingerprints} {minute}",
+                   render, seconds=ROW_SECONDS)
 
 
 def merged_page(window: list, extras: list, key, *, low: int, start: int, per_page: int,

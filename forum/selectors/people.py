@@ -1,7 +1,8 @@
 """Reads about people and terms."""
 from django.core.cache import cache
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Exists, OuterRef, QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
 from ..models import Post, PostLike, TermsVersion, Topic, User
 from ..permissions import post_texts_readable_by, posts_visible_to, topics_visible_to
@@ -26,11 +27,24 @@ def terms_accepted(user) -> bool:
     return terms is None or user.accepted_terms_version == terms.version
 
 
+# Never shown on a profile, so never kept in the cache with it.
+_PROFILE_UNSHOWN = ("password", "email", "silence_reason", "suspension_reason")
+
+
 def profile_get(*, username: str) -> User:
-    """An active person's public profile, with expertise tags prefetched."""
-    return get_object_or_404(
-        User.objects.filter(is_active=True).prefetch_related("expertise", "groups"), username=username
-    )
+    """An active person's public profile, with expertise tags and roles prefetched: kept until a
+    write anywhere (profile edits, roles and suspensions all make every page stale), as the
+    anonymous page that shows it is."""
+    from .counts import counted
+
+    def find():
+        return User.objects.filter(is_active=True, username=username).defer(*_PROFILE_UNSHOWN).prefetch_related(
+            "expertise", "groups").first()
+
+    person = counted(f"profile-person:1 {username}", find, scope=())
+    if person is None:
+        raise Http404
+    return person
 
 
 def _visible_live_posts(user, profile_user: User) -> QuerySet:
@@ -61,11 +75,11 @@ def _profile_counts(user, profile_user: User) -> dict:
 
 
 def profile_topic_list(*, user, profile_user: User) -> QuerySet:
-    """Topics `profile_user` started that `user` may see, newest first."""
+    """Topics `profile_user` started that `user` may see, newest first (with what a profile shows of
+    them: title and category)."""
     return (
         topics_visible_to(user, Topic.objects.filter(author=profile_user))
-        .select_related("category", "author").prefetch_related("tags")
-        .order_by("-created_at", "-pk")
+        .select_related("category").order_by("-created_at", "-pk")
     )
 
 
@@ -73,18 +87,51 @@ def profile_reply_list(*, user, profile_user: User) -> QuerySet:
     """Replies `profile_user` wrote in topics `user` may see, newest first."""
     return (
         _visible_live_posts(user, profile_user).filter(number__gt=1)
-        .select_related("topic", "topic__category", "author").order_by("-created_at", "-pk")
+        .select_related("topic", "topic__category").order_by("-created_at", "-pk")
     )
 
 
 def profile_like_list(*, user, profile_user: User) -> QuerySet:
     """Posts `profile_user` liked, in topics `user` may see, latest like first."""
+    from .topics import person_fields_unshown
+
     visible_topics = topics_visible_to(user, Topic.objects.all()).values("pk")
     return (
         PostLike.objects.filter(user=profile_user, post__deleted_at__isnull=True, post__topic__in=visible_topics)
         .select_related("post", "post__author", "post__topic", "post__topic__category")
-        .order_by("-created_at", "-pk")
+        .defer(*person_fields_unshown("post__author")).order_by("-created_at", "-pk")
     )
+
+
+PROFILE_LISTS = {"topics": profile_topic_list, "replies": profile_reply_list, "likes": profile_like_list}
+
+
+def profile_page(*, user, profile_user: User, tab: str, number, per_page: int, count: int) -> Page:
+    """Page `number` of a profile's `tab` (one of `PROFILE_LISTS`) as `user` sees it, its `count`
+    known from the profile's figures (Django's `get_page`: a bad number is the first page, one past
+    the end the last). Kept until a write changes a topic (the lists' and the site's generations),
+    as the figures are: the busiest author's page read their whole history. A topic list is the
+    same for everybody who reads the same categories, but for the author's own; replies and likes
+    depend on who reads (a held result's author and requester read it), so are kept per person."""
+    from .counts import audience, counted, readers
+    from .lists import LIST_SECONDS
+
+    paginator = Paginator([], per_page)
+    paginator.count = count  # a cached_property: set, never counted
+    try:
+        number = paginator.validate_number(number)
+    except PageNotAnInteger:
+        number = 1
+    except EmptyPage:
+        number = paginator.num_pages
+    bottom = (number - 1) * per_page
+    whose = readers(user) if tab == "topics" and user.pk != profile_user.pk else audience(user)
+    items = counted(
+        f"profile-page:1 {profile_user.pk} {tab} {whose} {number} {per_page}",
+        lambda: list(PROFILE_LISTS[tab](user=user, profile_user=profile_user)[bottom:bottom + per_page]),
+        seconds=LIST_SECONDS,
+    )
+    return Page(items, number, paginator)
 
 
 def people_list(*, user) -> QuerySet:

@@ -49,15 +49,25 @@ def _reader_badge(topic, user) -> str:
     )
 
 
-@register.simple_tag(takes_context=True)
-def topic_rows(context, topics, show_category=False):
-    """The `<tr>` of each of `topics`: one cache round trip for the page, rendering only rows not kept."""
-    user = context.get("user")
-    topics = list(topics)
-    rows = kept_fragments(
+def rows_html(topics, show_category) -> list[str]:
+    """Each of `topics`' row, its reader's badge left out (`READER_MARK`): one cache round trip,
+    rendering only rows not kept."""
+    return kept_fragments(
         topics, [_row_key(topic, show_category) for topic in topics],
         lambda topic: render_to_string(TEMPLATE, {"topic": topic, "show_category": show_category}),
     )
+
+
+@register.simple_tag(takes_context=True)
+def topic_rows(context, topics, show_category=False):
+    """The `<tr>` of each of `topics`: topics, or rows a list page kept already rendered
+    (`forum.selectors.lists.KeptRow`, which carry their `row_html`)."""
+    user = context.get("user")
+    topics = list(topics)
+    if all(hasattr(topic, "row_html") for topic in topics):
+        rows = [topic.row_html for topic in topics]
+    else:
+        rows = rows_html(topics, show_category)
     rows = [row.replace(READER_MARK, _reader_badge(topic, user) if user is not None else "", 1)
             for topic, row in zip(topics, rows, strict=True)]
     # Rows rendered by our template (autoescaped), badges by format_html.

@@ -3,7 +3,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -51,16 +50,11 @@ def profile_detail(request, username):
     tab = request.GET.get("tab", "topics")
     if tab not in PROFILE_TABS:
         tab = "topics"
-    if tab == "replies":
-        items = selectors.profile_reply_list(user=request.user, profile_user=profile_user)
-    elif tab == "likes":
-        items = selectors.profile_like_list(user=request.user, profile_user=profile_user)
-    else:
-        items = selectors.profile_topic_list(user=request.user, profile_user=profile_user)
     activity = selectors.profile_activity(user=request.user, profile_user=profile_user)
-    paginator = Paginator(items, PROFILE_ITEMS_PER_PAGE)
     # The tab's list is exactly what its figure counts (kept in the cache): no second count.
-    paginator.count = activity[{"replies": "replies", "likes": "likes_given"}.get(tab, "topics")]
+    count = activity[{"replies": "replies", "likes": "likes_given"}.get(tab, "topics")]
+    page = selectors.profile_page(user=request.user, profile_user=profile_user, tab=tab,
+                                  number=request.GET.get("page"), per_page=PROFILE_ITEMS_PER_PAGE, count=count)
     context = {
         "profile_user": profile_user,
         "roles": [role for role in Role if role in user_roles(profile_user)],
@@ -70,7 +64,7 @@ def profile_detail(request, username):
         "activity": activity,
         "extra_figures": hooks.profile_figures(user=request.user, profile_user=profile_user),
         "tab": tab,
-        "page": paginator.get_page(request.GET.get("page")),
+        "page": page,
     }
     return render(request, "forum/profile_detail.html", context)
 

@@ -30,6 +30,7 @@ from taggit.models import Tag, TaggedItem
 from forum.models import Category, Post, Topic
 from forum.permissions import categories_visible_to, topics_visible_to
 from forum.selectors import audience, counted
+from forum.selectors.lists import LIST_SECONDS
 from licensing import selectors as licensing_selectors
 
 from ..models import ACTIVE_STATES, Claim, DataRequest, ProgressUpdate, Result
@@ -205,14 +206,17 @@ def _visible_ids(user):
 
 
 def my_claims(*, user) -> list[ClaimDue]:
-    """`user`'s active claims with when a reminder comes and when the claim would be released."""
+    """`user`'s active claims with when a reminder comes and when the claim would be released. The
+    claims are kept for them until a write changes a request or a topic (every claim service does,
+    and an update or a result that restarts a claim's clock is a post): they cost a join over the
+    volunteer's claimed topics."""
     remind_after = datetime.timedelta(days=settings.REQUESTS_CLAIM_REMIND_AFTER_DAYS)
     release_after = datetime.timedelta(days=settings.REQUESTS_CLAIM_RELEASE_AFTER_DAYS)
-    claims = (
+    claims = counted(f"my-claims:1 {audience(user)}", lambda: list(
         Claim.objects.filter(volunteer=user, status=Claim.Status.ACTIVE, data_request__in=_visible_ids(user))
         .select_related("data_request", "data_request__topic", "data_request__category")
         .order_by(F("expected_date").asc(nulls_last=True), "created_at")
-    )
+    ), seconds=LIST_SECONDS)
     due = []
     for claim in claims:
         if claim.reminded_at:
@@ -224,11 +228,12 @@ def my_claims(*, user) -> list[ClaimDue]:
     return due
 
 
-def my_ended_claims(*, user, limit: int = 20):
-    return (
+def my_ended_claims(*, user, limit: int = 20) -> list[Claim]:
+    """`user`'s latest ended claims, kept as `my_claims` keeps the active ones."""
+    return counted(f"my-ended-claims:1 {audience(user)} {limit}", lambda: list(
         Claim.objects.filter(volunteer=user, data_request__in=_visible_ids(user)).exclude(status=Claim.Status.ACTIVE)
         .select_related("data_request", "data_request__topic").order_by("-ended_at")[:limit]
-    )
+    ), seconds=LIST_SECONDS)
 
 
 def expertise_tags(*, user) -> list[Tag]:
@@ -259,10 +264,11 @@ def matches_for(*, user, tag_ids):
 
 
 def volunteer_figures(*, profile_user) -> dict:
-    """Results `profile_user` delivered, and how many were accepted (one query)."""
-    return Result.objects.filter(author=profile_user, post__deleted_at__isnull=True).aggregate(
-        delivered=Count("pk"), accepted=Count("pk", filter=Q(accepted_at__isnull=False))
-    )
+    """Results `profile_user` delivered, and how many were accepted (one query, kept until a write
+    changes a topic: a result is a post, and accepting one changes its request)."""
+    return counted(f"volunteer-figures:1 {profile_user.pk}", lambda: Result.objects.filter(
+        author=profile_user, post__deleted_at__isnull=True,
+    ).aggregate(delivered=Count("pk"), accepted=Count("pk", filter=Q(accepted_at__isnull=False))))
 
 
 # --- Dashboard --------------------------------------------------------------------
@@ -471,4 +477,4 @@ def personal_data(*, user) -> dict:
 
 
 # The board's kept pages build on the reads above (re-exported: the app's reads are one namespace).
-from .board_pages import board_page  # noqa: E402, F401
+from .board_pages import board_page, matches_page  # noqa: E402, F401

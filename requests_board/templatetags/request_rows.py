@@ -39,12 +39,22 @@ def _row_key(data_request) -> str:
     ))
 
 
-@register.simple_tag
-def request_rows(data_requests):
-    """The `<li>` of each of `data_requests` (loaded by selectors.listed): one cache round trip."""
-    data_requests = list(data_requests)
-    rows = kept_fragments(
+def rows_html(data_requests) -> list[str]:
+    """Each of `data_requests`' row (loaded by selectors.listed): one cache round trip, rendering
+    only rows not kept."""
+    return kept_fragments(
         data_requests, [_row_key(data_request) for data_request in data_requests],
         lambda data_request: render_to_string(TEMPLATE, {"data_request": data_request}),
     )
+
+
+@register.simple_tag
+def request_rows(data_requests):
+    """The `<li>` of each of `data_requests`: requests, or rows a board page kept already rendered
+    (`requests_board.selectors.board_pages.KeptRequestRow`, which carry their `row_html`)."""
+    data_requests = list(data_requests)
+    if all(hasattr(data_request, "row_html") for data_request in data_requests):
+        rows = [data_request.row_html for data_request in data_requests]
+    else:
+        rows = rows_html(data_requests)
     return mark_safe("\n  ".join(rows))  # rendered by our template, autoescaped

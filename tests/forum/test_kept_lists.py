@@ -1,9 +1,11 @@
 """List pages kept per audience (forum/selectors/lists.py): every reader's page is exactly the page
 read for them alone, whatever their own topics, roles and mutes, and a change shows at once."""
+import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator
 from django.utils import timezone
 
 from forum import selectors, services
@@ -169,3 +171,46 @@ def test_many_own_topics_merge_on_every_page(site, private_category, public_cate
         monkeypatch.setattr(lists, "OWN_MERGED", merged)
         for filters in ({}, {"order": "top"}, {"category": private_category}):
             _same_as_alone(authors[1], filters, pages=(1, 2, 3, 4, 5, 6, 7))
+
+
+def test_rendered_rows_are_rendered_again_each_minute(client, site, volunteer, monkeypatch):
+    """The rows say "5 minutes ago": kept rendered for a minute at most."""
+    from forum.templatetags import topic_rows
+
+    rendered = []
+    real = topic_rows.rows_html
+    monkeypatch.setattr(topic_rows, "rows_html", lambda *args: rendered.append(1) or real(*args))
+    clock = [time.time()]
+    monkeypatch.setattr(lists.time, "time", lambda: clock[0])
+    for _ in range(2):
+        lists.topic_list_page(user=volunteer, number=1, per_page=PER_PAGE)
+    assert len(rendered) == 1
+    clock[0] += 61
+    lists.topic_list_page(user=volunteer, number=1, per_page=PER_PAGE)
+    assert len(rendered) == 2
+
+
+@pytest.mark.parametrize("tab", ["topics", "replies", "likes"])
+def test_every_kept_profile_page_is_the_page_read_alone(site, tab, volunteer, moderator):
+    authors, _other = site
+    for topic in Topic.objects.filter(author=authors[1], hidden_at__isnull=True, category__security="public"):
+        services.post_create(actor=authors[0], topic_id=topic.pk, raw="Synthetic reply by the profile's person.")
+        services.post_like(actor=authors[0], post_id=topic.posts.get(number=1).pk)
+    lister = selectors.people.PROFILE_LISTS[tab]
+    for reader in (AnonymousUser(), volunteer, authors[0], authors[1], moderator):
+        count = len(lister(user=reader, profile_user=authors[0]))
+        for number in (1, 2, 3, "last", "x"):
+            alone = Paginator(lister(user=reader, profile_user=authors[0]), PER_PAGE).get_page(number)
+            for _ in range(2):  # read, then from the cache
+                kept = selectors.profile_page(user=reader, profile_user=authors[0], tab=tab, number=number,
+                                              per_page=PER_PAGE, count=count)
+                assert [item.pk for item in kept] == [item.pk for item in alone], (reader, number)
+                assert kept.number == alone.number
+
+
+def test_a_new_topic_shows_on_the_next_kept_profile_page(client, site, public_category, volunteer):
+    authors, _other = site
+    sign_in(client, volunteer)
+    assert "Synthetic profile topic" not in client.get(f"/u/{authors[0].username}/").content.decode()
+    TopicFactory(category=public_category, author=authors[0], title="Synthetic profile topic")
+    assert "Synthetic profile topic" in client.get(f"/u/{authors[0].username}/").content.decode()

@@ -7,12 +7,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.utils import timezone
 
+from forum.pagination import bounded_page
 from forum.permissions import Role
 from requests_board import selectors, services
-from requests_board.models import DataRequest
+from requests_board.models import Claim, DataRequest
 from tests.forum.factories import UserFactory
 from tests.helpers import sign_in
-from tests.requests_board.factories import make_request
+from tests.requests_board.factories import make_claimed, make_request
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +95,34 @@ def test_many_held_requests_merge_on_every_page(world, public_category, monkeypa
         monkeypatch.setattr(lists, "OWN_MERGED", merged)
         for filters in (selectors.BoardFilters(), selectors.BoardFilters(has_deadline=True)):
             _same_as_alone(world[0], filters, pages=(1, 2, 3, 4, 5, 6))
+
+
+def test_kept_matches_are_the_pages_read_alone_and_follow_each_change(client, world, volunteer, public_category):
+    volunteer.expertise.set(["statistics"])
+    tag_ids = [tag.pk for tag in volunteer.expertise.all()]
+    for number in (1, 2, 3, 9):
+        alone = bounded_page(selectors.matches_for(user=volunteer, tag_ids=tag_ids), PER_PAGE, number)
+        for _ in range(2):  # read, then from the cache
+            kept = selectors.matches_page(user=volunteer, tag_ids=tag_ids, number=number, per_page=PER_PAGE)
+            assert _titles(kept) == _titles(alone), number
+            assert (kept.number, kept.paginator.num_pages) == (alone.number, alone.paginator.num_pages), number
+    sign_in(client, volunteer)
+    assert "Synthetic new match" not in client.get("/requests/matches/").content.decode()
+    new = make_request(world[1], public_category, title="Synthetic new match", expertise=["statistics"],
+                       deadline=timezone.localdate())
+    assert "Synthetic new match" in client.get("/requests/matches/").content.decode()
+    services.request_claim(actor=UserFactory(roles=[Role.VOLUNTEER]), data_request_id=new.pk)
+    assert "Synthetic new match" not in client.get("/requests/matches/").content.decode()
+
+
+def test_kept_claims_follow_an_update_and_a_release(world, volunteer, public_category):
+    data_request, claim = make_claimed(world[1], volunteer, public_category, title="Synthetic claimed by me")
+    Claim.objects.filter(pk=claim.pk).update(last_activity_at=timezone.now() - datetime.timedelta(days=3))
+    before = [due.remind_on for due in selectors.my_claims(user=volunteer)]
+    assert [due.remind_on for due in selectors.my_claims(user=volunteer)] == before  # from the cache
+    services.update_post(actor=volunteer, data_request_id=data_request.pk, raw="Synthetic progress, half done.")
+    after = [due.remind_on for due in selectors.my_claims(user=volunteer)]
+    assert after[0] == before[0] + datetime.timedelta(days=3)  # the update restarted the clock
+    services.claim_release(actor=volunteer, claim_id=claim.pk)
+    assert selectors.my_claims(user=volunteer) == []
+    assert [ended.pk for ended in selectors.my_ended_claims(user=volunteer)] == [claim.pk]
