@@ -11,7 +11,7 @@ from forum.pagination import bounded_page
 from forum.permissions import Role
 from requests_board import selectors, services
 from requests_board.models import Claim, DataRequest
-from tests.forum.factories import UserFactory
+from tests.forum.factories import CategoryFactory, UserFactory
 from tests.helpers import sign_in
 from tests.requests_board.factories import make_claimed, make_request
 
@@ -126,3 +126,12 @@ def test_kept_claims_follow_an_update_and_a_release(world, volunteer, public_cat
     services.claim_release(actor=volunteer, claim_id=claim.pk)
     assert selectors.my_claims(user=volunteer) == []
     assert [ended.pk for ended in selectors.my_ended_claims(user=volunteer)] == [claim.pk]
+
+
+def test_filter_fields_are_kept_per_choice_and_show_a_new_topic_area(client, world, volunteer):
+    sign_in(client, volunteer)
+    for _ in range(2):  # rendered, then kept
+        assert '<option value="imaging" selected>' in client.get("/requests/?modality=imaging").content.decode()
+        assert '<option value="imaging" selected>' not in client.get("/requests/").content.decode()
+    CategoryFactory(slug="synthetic-new-area", name="Synthetic new topic area")
+    assert "Synthetic new topic area" in client.get("/requests/").content.decode()
