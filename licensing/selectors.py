@@ -15,8 +15,14 @@ def item_map(*, item_type: str, object_ids) -> dict[int, LicensedItem]:
 
 
 def items_for_topic(*, topic_id: int) -> list[LicensedItem]:
-    """Every licensed item on one topic (its dataset and results), oldest first."""
-    return list(LicensedItem.objects.filter(topic_id=topic_id).select_related("topic").order_by("created_at", "pk"))
+    """Every licensed item on one topic (its dataset and results), oldest first: kept with the
+    topic's pages (every save of an item bumps its topic, services.item_record)."""
+    from forum.pagecache import TOPIC_KEY
+    from forum.selectors import counted
+
+    return counted(f"licensed-items:1 {topic_id}", lambda: list(
+        LicensedItem.objects.filter(topic_id=topic_id).select_related("topic").order_by("created_at", "pk")
+    ), scope=TOPIC_KEY.format(topic_id))
 
 
 def topic_items(*, request, topic_id: int) -> dict[tuple[str, int], LicensedItem]:

@@ -53,10 +53,12 @@ def item_record(
             setattr(item, name, value)
         if not changed:
             item.save()
+            invalidate_on_commit(topic_ids=[item.topic_id])  # its topic's pages keep its items
             return item
         item.revision += 1
     item.license_ids = _license_ids(item.expression, item.code_expression)
     item.save()
+    invalidate_on_commit(topic_ids=[item.topic_id])
     _check_locked(item)  # the row is ours already: no second read
     return item
 
@@ -117,6 +119,8 @@ def _apply_policy(item: LicensedItem, *, now: datetime.datetime | None) -> str:
     item.save()
     if outcome != "ok" or was_held:
         invalidate_on_commit()
+    else:
+        invalidate_on_commit(topic_ids=[item.topic_id])  # its topic's pages keep its items
     return outcome
 
 
