@@ -116,3 +116,23 @@ def test_what_is_kept_names_people_without_their_email_or_password_hash(public_c
         assert len(people) == 5
         for person in people:
             assert person.name and not {"password", "email", "bio"} & set(person.__dict__)
+
+
+def test_the_reply_composer_is_rendered_once_for_members_past_the_spam_trap(client, public_category, requester,
+                                                                           monkeypatch):
+    from forum.templatetags import kept_forms
+
+    topic = TopicFactory(category=public_category, author=requester, title="Synthetic composer topic")
+    rendered = []
+    real = kept_forms.render_to_string
+    monkeypatch.setattr(kept_forms, "render_to_string", lambda *args: rendered.append(1) or real(*args))
+    member = UserFactory(roles=[Role.VOLUNTEER], trust_level=1)
+    newcomer = UserFactory(roles=[Role.VOLUNTEER], trust_level=0)
+    sign_in(client, member)
+    pages = [client.get(topic.get_absolute_url()).content.decode() for _ in range(2)]
+    assert len(rendered) == 1 and pages[0].count('name="raw"') == pages[1].count('name="raw"') == 1
+    assert 'name="shown_at"' not in pages[0]
+    sign_in(client, newcomer)  # a stamp of when the form was shown: never kept
+    stamps = {client.get(topic.get_absolute_url()).content.decode().split('name="shown_at" value="')[1][:40]
+              for _ in range(2)}
+    assert len(rendered) == 1 and len(stamps) == 2
