@@ -257,10 +257,7 @@ class ReplyForm(IdentifierCheckMixin, SpamTrapMixin, forms.Form):
         self.spam_trap_active = is_new_member(actor)  # first posts only
         super().__init__(*args, **kwargs)
 
-    @property
-    def renders_alike(self) -> bool:
-        """The same fields for every member past the spam trap (templatetags/kept_forms.py)."""
-        return not self.spam_trap_active
+    renders_alike = True  # the same fields for everybody (templatetags/kept_forms.py)
 
     def save(self):
         try:

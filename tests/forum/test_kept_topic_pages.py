@@ -118,8 +118,10 @@ def test_what_is_kept_names_people_without_their_email_or_password_hash(public_c
             assert person.name and not {"password", "email", "bio"} & set(person.__dict__)
 
 
-def test_the_reply_composer_is_rendered_once_for_members_past_the_spam_trap(client, public_category, requester,
-                                                                           monkeypatch):
+def test_the_reply_composer_is_rendered_once_with_a_fresh_spam_trap_stamp(client, public_category, requester,
+                                                                          monkeypatch):
+    from django.core import signing
+
     from forum.templatetags import kept_forms
 
     topic = TopicFactory(category=public_category, author=requester, title="Synthetic composer topic")
@@ -132,7 +134,9 @@ def test_the_reply_composer_is_rendered_once_for_members_past_the_spam_trap(clie
     pages = [client.get(topic.get_absolute_url()).content.decode() for _ in range(2)]
     assert len(rendered) == 1 and pages[0].count('name="raw"') == pages[1].count('name="raw"') == 1
     assert 'name="shown_at"' not in pages[0]
-    sign_in(client, newcomer)  # a stamp of when the form was shown: never kept
-    stamps = {client.get(topic.get_absolute_url()).content.decode().split('name="shown_at" value="')[1][:40]
-              for _ in range(2)}
-    assert len(rendered) == 1 and len(stamps) == 2
+    sign_in(client, newcomer)  # the spam trap's fields, kept once, each page with its own stamp
+    stamps = [client.get(topic.get_absolute_url()).content.decode().split('name="shown_at" value="')[1].split('"')[0]
+              for _ in range(2)]
+    assert len(rendered) == 2 and stamps[0] != stamps[1]
+    assert all(isinstance(signing.loads(stamp, salt="forum.shown_at"), float) for stamp in stamps)
+    assert kept_forms.STAMP_MARK not in client.get(topic.get_absolute_url()).content.decode()
