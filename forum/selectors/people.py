@@ -27,8 +27,10 @@ def terms_accepted(user) -> bool:
     return terms is None or user.accepted_terms_version == terms.version
 
 
-# Never shown on a profile, so never kept in the cache with it.
-_PROFILE_UNSHOWN = ("password", "email", "silence_reason", "suspension_reason")
+# What a profile page shows of its person and asks of them (roles, whether they may be restricted):
+# only these are kept in the cache with it, never their email, password hash, logins or sanctions.
+_PROFILE_SHOWN = ("id", "username", "display_name", "affiliation", "orcid", "bio_html", "date_joined",
+                  "deleted_at", "is_active", "is_staff", "is_superuser")
 
 
 def profile_get(*, username: str) -> User:
@@ -38,7 +40,7 @@ def profile_get(*, username: str) -> User:
     from .counts import counted
 
     def find():
-        return User.objects.filter(is_active=True, username=username).defer(*_PROFILE_UNSHOWN).prefetch_related(
+        return User.objects.filter(is_active=True, username=username).only(*_PROFILE_SHOWN).prefetch_related(
             "expertise", "groups").first()
 
     person = counted(f"profile-person:1 {username}", find, scope=())

@@ -149,14 +149,13 @@ def _check_claimant(actor: User, data_request: DataRequest) -> list[Claim]:
     return active
 
 
-def _touch_claim(data_request: DataRequest, active: list[Claim], actor: User, now) -> None:
-    """An update or a result restarts the claim's expiry clock."""
+def _touch_claim(active: list[Claim], actor: User, now) -> None:
+    """An update or a result restarts the claim's expiry clock (its post bumps the lists that keep
+    "my claims")."""
     for claim in active:
         if claim.volunteer_id == actor.pk:
             claim.last_activity_at, claim.reminded_at = now, None
             claim.save(update_fields=["last_activity_at", "reminded_at"])
-            # "My claims" is kept until the lists change, and a post held for review changes none.
-            invalidate_on_commit(topic_ids=[data_request.topic_id])
 
 
 def _vet_attachment(actor: User, attachment, ip: str | None) -> None:
@@ -191,7 +190,7 @@ def _update_post(*, actor: User, data_request_id: int, raw: str, attachment, ip:
     now = timezone.now()
     post = forum_services.post_create(actor=actor, topic_id=data_request.topic_id, raw=raw)
     ProgressUpdate.objects.create(data_request=data_request, post=post, created_at=now)
-    _touch_claim(data_request, active, actor, now)
+    _touch_claim(active, actor, now)
     if target != data_request.state:
         _transition(data_request, "update", actor=actor, kind=RequestEvent.Kind.UPDATED, now=now)
     else:
@@ -237,7 +236,7 @@ def _result_deliver(*, actor: User, data_request_id: int, summary: str, reposito
         data_request=data_request, post=post, author=actor, repository_url=repository_url,
         license=license, repository_license=repository_license, created_at=now,
     )
-    _touch_claim(data_request, active, actor, now)
+    _touch_claim(active, actor, now)
     _transition(data_request, "deliver", actor=actor, kind=RequestEvent.Kind.DELIVERED, now=now)
     _attach(actor, data_request, post, attachment, ip)
     item = _record_result(result, data_request)

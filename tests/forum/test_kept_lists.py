@@ -214,3 +214,12 @@ def test_a_new_topic_shows_on_the_next_kept_profile_page(client, site, public_ca
     assert "Synthetic profile topic" not in client.get(f"/u/{authors[0].username}/").content.decode()
     TopicFactory(category=public_category, author=authors[0], title="Synthetic profile topic")
     assert "Synthetic profile topic" in client.get(f"/u/{authors[0].username}/").content.decode()
+
+
+def test_a_kept_profile_holds_only_what_the_page_shows(client, site, volunteer):
+    authors, _other = site
+    for _ in range(2):  # read, then from the cache
+        person = selectors.profile_get(username=authors[0].username)
+        assert {"password", "email", "last_login", "trust_level", "suspended_until"} <= person.get_deferred_fields()
+    sign_in(client, volunteer)
+    assert authors[0].name in client.get(f"/u/{authors[0].username}/").content.decode()
