@@ -12,15 +12,15 @@ which site-wide lists leave out: those lists are read for the person alone, as i
 import copy
 import time
 from dataclasses import dataclass
+from operator import attrgetter
 
-from django.conf import settings
 from django.core.paginator import Page
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
-from django.utils.translation import get_language
 from taggit.models import Tag
 
+from ..fragments import fragment_key
 from ..models import (
     CategoryNotificationSetting,
     NotificationLevel,
@@ -145,8 +145,7 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
     audience merge in the list's order (`merged_page`): the first of theirs, as many as could reach
     the page, and how many there are, kept for them. Those that sort before the window shift the
     page; if more than `OWN_MERGED` do, and for the lists the module names, the page is read for the
-    person alone. Without topics of their own to merge (most people), the page's rows are read
-    already rendered (`KeptRow`, `_rendered_rows`)."""
+    person alone. Rows are read already rendered (`KeptRow`, `_rendered_rows`): a page loads no topic."""
     order = filters.get("order", "latest")
     site_wide = filters.get("category") is None and filters.get("tag") is None
     own_topics = mutes = False
@@ -184,16 +183,12 @@ def topic_list_page(*, user, number, per_page: int, counted_pages: bool = True, 
         name = _list_name("own-topics:3", audience(user), number, per_page, counted_pages, filters)
         mine, own_count, _ = _rendered_rows(name, own, order, filters)
         extras = [KeptRow(*row) for row in mine]
-        page_topics = merged_page(topics, extras, _kept_order, low=low, start=start, per_page=per_page)
+        page_topics = merged_page(topics, extras, attrgetter("order"), low=low, start=start, per_page=per_page)
         count = None if count is None else count + own_count
     if page_topics is None or (not page_topics and number > 1):
         # Too many of theirs before the page, or past the end (the last page, as Django shows).
         return _own_page(user, number, per_page, counted_pages, filters)
     return _read_page(page_topics, user, number, per_page, count, truncated)
-
-
-def _kept_order(row: "KeptRow") -> tuple:
-    return row.order
 
 
 def _read_page(page_topics: list, user, number: int, per_page: int, count: int | None, truncated: bool) -> Page:
@@ -213,7 +208,6 @@ def _rendered_rows(name: str, kept, order: str, filters: dict) -> tuple[list, in
     rendered in this language, as plain `KeptRow` fields with their place in the list (`order`):
     kept beside them under the same generations, for a minute at most, so that "5 minutes ago" is
     never more than a minute old and a page reads no topic at all."""
-    from ..fragments import template_fingerprint
     from ..templatetags.topic_rows import TEMPLATES, rows_html
 
     # A category's own page names no category on its rows, unless it has subcategories.
@@ -229,10 +223,9 @@ def _rendered_rows(name: str, kept, order: str, filters: dict) -> tuple[list, in
             for topic, row in zip(topics, html, strict=True)
         ], count, truncated
 
-    fingerprints = " ".join(template_fingerprint(template) for template in TEMPLATES)
-    minute = int(time.time()) // 60
-    return counted(f"{name} rows:1 {show_category} {get_language()} {settings.TIME_ZONE} {fingerprints} {minute}",
-                   render, seconds=ROW_SECONDS)
+    # The fragment key says the language, time zone and templates, as a row's own does.
+    rendered_name = fragment_key(f"{name} rows:2", TEMPLATES, (show_category, int(time.time()) // 60))
+    return counted(rendered_name, render, seconds=ROW_SECONDS)
 
 
 def merged_page(window: list, extras: list, key, *, low: int, start: int, per_page: int,

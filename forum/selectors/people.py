@@ -1,6 +1,6 @@
 """Reads about people and terms."""
 from django.core.cache import cache
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
@@ -35,7 +35,7 @@ _PROFILE_SHOWN = ("id", "username", "display_name", "affiliation", "orcid", "bio
 
 def profile_get(*, username: str) -> User:
     """An active person's public profile, with expertise tags and roles prefetched: kept until a
-    write anywhere (profile edits, roles and suspensions all make every page stale), as the
+    write anywhere (profile edits, role changes and deactivation make every page stale), as the
     anonymous page that shows it is."""
     from .counts import counted
 
@@ -120,12 +120,7 @@ def profile_page(*, user, profile_user: User, tab: str, number, per_page: int, c
 
     paginator = Paginator([], per_page)
     paginator.count = count  # a cached_property: set, never counted
-    try:
-        number = paginator.validate_number(number)
-    except PageNotAnInteger:
-        number = 1
-    except EmptyPage:
-        number = paginator.num_pages
+    number = paginator.get_page(number).number  # Django's rule for bad numbers; slices nothing
     bottom = (number - 1) * per_page
     whose = readers(user) if tab == "topics" and user.pk != profile_user.pk else audience(user)
     items = counted(

@@ -9,12 +9,11 @@ counts per state stay the person's own (`board`).
 import copy
 import datetime
 from dataclasses import dataclass
+from operator import attrgetter
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.utils.translation import get_language
 
-from forum.fragments import template_fingerprint
+from forum.fragments import fragment_key
 from forum.pagination import BoundedPaginator, bounded_page, page_number
 from forum.selectors import audience, counted, lists, person_fields_unshown, readers
 from forum.selectors.lists import LIST_SECONDS, kept_topic, merged_page, own_list_differences, with_tags
@@ -61,10 +60,6 @@ class KeptRequestRow:
     row_html: str
 
 
-def _kept_order(row: KeptRequestRow) -> tuple:
-    return row.order
-
-
 def _rendered(name: str, kept) -> list[KeptRequestRow]:
     """The requests `kept()` keeps under `name` (`_kept` rows), rendered in this language: kept
     beside them under the same generations (a row shows nothing relative to now)."""
@@ -75,9 +70,9 @@ def _rendered(name: str, kept) -> list[KeptRequestRow]:
         return [(data_request.pk, data_request.title, _urgency(data_request), row)
                 for data_request, row in zip(requests, rows_html(requests), strict=True)]
 
-    fingerprints = " ".join(template_fingerprint(template) for template in (TEMPLATE, INCLUDED))
-    name = f"{name} rows:1 {get_language()} {settings.TIME_ZONE} {fingerprints}"
-    return [KeptRequestRow(*row) for row in counted(name, render, seconds=LIST_SECONDS)]
+    # The fragment key says the language, time zone and templates, as a row's own does.
+    rendered_name = fragment_key(f"{name} rows:2", (TEMPLATE, INCLUDED), ())
+    return [KeptRequestRow(*row) for row in counted(rendered_name, render, seconds=LIST_SECONDS)]
 
 
 def _kept_rows(requests, states, first: int, last: int) -> list:
@@ -113,7 +108,8 @@ def board_page(*, user, filters: BoardFilters, number, per_page: int) -> tuple[B
             return _kept_rows(requests, states, 0, start + per_page)  # later ones cannot reach the page
 
         extras = _rendered(f"board-own:2 {audience(user)} {category} {shown}", own)
-    items = merged_page(window_rows, extras, _kept_order, low=low, start=start, per_page=per_page, descending=False)
+    items = merged_page(window_rows, extras, attrgetter("order"), low=low, start=start, per_page=per_page,
+                        descending=False)
     if items is None:  # more of theirs before the page than the rows kept before it: read it alone
         return result, paginator_alone(result, per_page).get_page(number)
     return result, Page(items, number, paginator)

@@ -7,9 +7,8 @@ the topic areas offered (the public ones, kept with the lists' generations) and 
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
-from forum.fragments import template_fingerprint
+from forum.fragments import fragment_key
 from forum.selectors import counted, readers
 from forum.selectors.lists import LIST_SECONDS
 
@@ -26,6 +25,6 @@ def filter_fields(context, form):
     if form.is_bound and not form.is_valid():
         return mark_safe(render())  # whatever was typed: not worth keeping
     chosen = tuple((name, tuple(form.data.getlist(name))) for name in form.fields) if form.is_bound else ()
-    whose = readers(context["user"])
-    name = f"board-filter-fields:1 {whose} {get_language()} {template_fingerprint(TEMPLATE)} {chosen}"
+    # The fragment key says the language, time zone and template.
+    name = fragment_key("board-filter-fields:2", (TEMPLATE,), (readers(context["user"]), chosen))
     return mark_safe(counted(name, render, seconds=LIST_SECONDS))  # rendered by our template, autoescaped
